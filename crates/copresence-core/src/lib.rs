@@ -1,0 +1,23 @@
+//! The Copresence core: what the presence service, the client library, the CLI and the tray app
+//! must agree on, written once and free of I/O so every rule can be tested in isolation.
+//!
+//! - [`protocol`]: the wire types (requests, responses, events, the error body) and the limits on
+//!   what a caller may send.
+//! - [`roster`]: a site's live state (users → sessions → page) and the one place where join, move
+//!   and leave are derived from session changes — the server derives, clients apply.
+//! - [`pages`]: the page tree built from paths, and the roll-up that shows who is under a
+//!   collapsed parent page.
+//! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
+//! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
+//!
+//! Times are milliseconds since the Unix epoch, passed in by the caller: the core never reads a
+//! clock.
+
+pub mod links;
+pub mod pages;
+pub mod protocol;
+pub mod roster;
+pub mod toolbar;
+
+pub use protocol::*;
+pub use roster::SiteState;

@@ -1,0 +1,223 @@
+//! A site's page tree, derived from page paths, and who is on each page.
+//!
+//! A page's parent is its nearest ancestor path that is itself a page (`/products/pricing` →
+//! `/products` → `/`), so an organisation file lists pages flat and the tree follows. A collapsed
+//! parent shows everyone on it *or under it*: the roll-up the design studio lacks (its users must
+//! expand a parent to find who is on a child page).
+
+use crate::protocol::{Member, Page};
+
+/// One page in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageNode {
+    pub path: String,
+    pub title: String,
+    pub parent: Option<usize>,
+    pub children: Vec<usize>,
+    pub depth: usize,
+}
+
+/// The pages of a site as a tree, in path order (a parent always comes before its children).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageTree {
+    nodes: Vec<PageNode>,
+}
+
+/// The path one level up: `/a/b` → `/a`, `/a` → `/`, `/` → none.
+pub fn parent_path(path: &str) -> Option<&str> {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return None;
+    }
+    match trimmed.rfind('/') {
+        Some(0) | None => Some("/"),
+        Some(at) => Some(&trimmed[..at]),
+    }
+}
+
+impl PageTree {
+    pub fn new(pages: &[Page]) -> Self {
+        let mut sorted: Vec<&Page> = pages.iter().collect();
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+        sorted.dedup_by(|a, b| a.path == b.path);
+        let mut tree = PageTree {
+            nodes: Vec::with_capacity(sorted.len()),
+        };
+        for page in sorted {
+            let parent = tree.nearest_ancestor(&page.path);
+            let index = tree.nodes.len();
+            let depth = parent.map_or(0, |p| tree.nodes[p].depth + 1);
+            tree.nodes.push(PageNode {
+                path: page.path.clone(),
+                title: page.title.clone(),
+                parent,
+                children: Vec::new(),
+                depth,
+            });
+            if let Some(p) = parent {
+                tree.nodes[p].children.push(index);
+            }
+        }
+        tree
+    }
+
+    pub fn nodes(&self) -> &[PageNode] {
+        &self.nodes
+    }
+
+    pub fn find(&self, path: &str) -> Option<usize> {
+        self.nodes
+            .binary_search_by(|n| n.path.as_str().cmp(path))
+            .ok()
+    }
+
+    /// The nearest page strictly above `path`.
+    fn nearest_ancestor(&self, path: &str) -> Option<usize> {
+        let mut current = parent_path(path);
+        while let Some(candidate) = current {
+            if let Some(found) = self.find(candidate) {
+                return Some(found);
+            }
+            current = parent_path(candidate);
+        }
+        None
+    }
+
+    /// The page a session on `path` is shown on: the page itself, or its nearest ancestor when the
+    /// page is not (or no longer) in the tree.
+    pub fn locate(&self, path: &str) -> Option<usize> {
+        self.find(path).or_else(|| self.nearest_ancestor(path))
+    }
+
+    /// The title of the page at `path`, falling back to the path itself.
+    pub fn title<'a>(&'a self, path: &'a str) -> &'a str {
+        self.find(path)
+            .map(|i| self.nodes[i].title.as_str())
+            .unwrap_or(path)
+    }
+
+    fn is_under(&self, mut node: usize, ancestor: usize) -> bool {
+        loop {
+            if node == ancestor {
+                return true;
+            }
+            match self.nodes[node].parent {
+                Some(parent) => node = parent,
+                None => return false,
+            }
+        }
+    }
+
+    /// Everyone with a session on the page at `index` — or, when `rolled_up`, on it or on any page
+    /// under it. Each user once, in roster order. Includes the viewer's own sessions: a maker with
+    /// two editors open sees where the other one is.
+    pub fn people_on<'m>(
+        &self,
+        index: usize,
+        members: &'m [Member],
+        rolled_up: bool,
+    ) -> Vec<&'m Member> {
+        members
+            .iter()
+            .filter(|member| {
+                member.sessions.iter().any(|session| {
+                    self.locate(&session.page).is_some_and(|at| {
+                        if rolled_up {
+                            self.is_under(at, index)
+                        } else {
+                            at == index
+                        }
+                    })
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{SessionInfo, UserCard};
+
+    fn pages(paths: &[&str]) -> Vec<Page> {
+        paths
+            .iter()
+            .map(|p| Page {
+                path: p.to_string(),
+                title: p.to_string(),
+            })
+            .collect()
+    }
+
+    fn member(id: i64, pages: &[&str]) -> Member {
+        Member {
+            user: UserCard {
+                id,
+                name: format!("U{id}"),
+                email: format!("u{id}@x.test"),
+                teams: None,
+            },
+            sessions: pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| SessionInfo {
+                    id: format!("s{i}"),
+                    page: p.to_string(),
+                    client: "studio".into(),
+                    since: 0,
+                    page_since: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn parents_come_from_paths() {
+        assert_eq!(parent_path("/a/b"), Some("/a"));
+        assert_eq!(parent_path("/a"), Some("/"));
+        assert_eq!(parent_path("/a/"), Some("/"));
+        assert_eq!(parent_path("/"), None);
+    }
+
+    #[test]
+    fn tree_skips_missing_levels() {
+        let tree = PageTree::new(&pages(&["/products/a/deep", "/", "/products"]));
+        let deep = tree.find("/products/a/deep").unwrap();
+        let products = tree.find("/products").unwrap();
+        assert_eq!(tree.nodes()[deep].parent, Some(products));
+        assert_eq!(tree.nodes()[deep].depth, 2);
+        assert_eq!(tree.nodes()[tree.find("/").unwrap()].parent, None);
+    }
+
+    #[test]
+    fn collapsed_parent_rolls_up_children_once_per_user() {
+        let tree = PageTree::new(&pages(&["/", "/products", "/products/pricing", "/about"]));
+        let members = vec![
+            member(1, &["/products/pricing", "/products"]),
+            member(2, &["/products/pricing"]),
+            member(3, &["/about"]),
+        ];
+        let products = tree.find("/products").unwrap();
+        let direct: Vec<i64> = tree
+            .people_on(products, &members, false)
+            .iter()
+            .map(|m| m.user.id)
+            .collect();
+        assert_eq!(direct, vec![1]);
+        let rolled: Vec<i64> = tree
+            .people_on(products, &members, true)
+            .iter()
+            .map(|m| m.user.id)
+            .collect();
+        assert_eq!(rolled, vec![1, 2]);
+        let root = tree.find("/").unwrap();
+        assert_eq!(tree.people_on(root, &members, true).len(), 3);
+    }
+
+    #[test]
+    fn unknown_page_shows_on_nearest_ancestor() {
+        let tree = PageTree::new(&pages(&["/", "/products"]));
+        assert_eq!(tree.locate("/products/gone"), tree.find("/products"));
+        assert_eq!(tree.title("/products/gone"), "/products/gone");
+    }
+}

@@ -1,0 +1,324 @@
+//! Wire types of the Copresence HTTP + SSE protocol (see `docs/protocol.md`).
+//!
+//! Every type here is what goes over the wire, so field names are part of the protocol: change
+//! them only together with the document.
+
+use serde::{Deserialize, Serialize};
+
+use crate::roster::SiteState;
+
+/// A user's numeric id, stable for the life of the organisation.
+pub type UserId = i64;
+
+/// Largest request body the service accepts, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Longest session id a client may choose.
+pub const MAX_SESSION_ID_LEN: usize = 128;
+/// Longest client name (`studio`, `vscode-web`, `cli`, …).
+pub const MAX_CLIENT_LEN: usize = 64;
+/// Longest page path.
+pub const MAX_PAGE_LEN: usize = 1024;
+/// Longest site id.
+pub const MAX_SITE_ID_LEN: usize = 64;
+
+/// Who someone is: what a user card shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCard {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+    /// Microsoft Teams user principal name, when the user has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<String>,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: UserCard,
+}
+
+/// A site as listed and as named in events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteInfo {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+}
+
+/// A page of a site. The parent is derived from the path: the longest other page path that is a
+/// proper prefix of it at a `/` boundary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub path: String,
+    pub title: String,
+}
+
+/// One open editor (tab, window, CLI) of a user on a site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub page: String,
+    pub client: String,
+    /// When this session joined the site.
+    pub since: i64,
+    /// When this session last changed page (equal to `since` until it moves).
+    pub page_since: i64,
+}
+
+/// A user present on a site, with every session they have open there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user: UserCard,
+    pub sessions: Vec<SessionInfo>,
+}
+
+impl Member {
+    /// When the user arrived: their oldest session.
+    pub fn since(&self) -> i64 {
+        self.sessions.iter().map(|s| s.since).min().unwrap_or(0)
+    }
+
+    /// The session that moved most recently: the page to name when someone asks where the user is.
+    pub fn latest_session(&self) -> Option<&SessionInfo> {
+        self.sessions.iter().max_by_key(|s| (s.page_since, s.since))
+    }
+}
+
+/// One save in a site's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveRecord {
+    /// The site version this save created.
+    pub version: i64,
+    pub page: String,
+    pub user: UserCard,
+    pub at: i64,
+    /// True when the save overwrote a newer version than the saver had (`force`).
+    pub forced: bool,
+}
+
+/// `GET /v1/sites`: one entry per site the caller is a member of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSummary {
+    pub site: SiteInfo,
+    pub version: i64,
+    /// Everyone online on the site now.
+    pub online: Vec<Member>,
+}
+
+/// `PUT /v1/sites/{site}/sessions/{session}`: join, heartbeat or move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PutSession {
+    pub page: String,
+    #[serde(default = "default_client")]
+    pub client: String,
+}
+
+fn default_client() -> String {
+    "unknown".to_owned()
+}
+
+/// The answer to a session `PUT`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionState {
+    pub session: SessionInfo,
+    /// How long the session lives without another heartbeat, in milliseconds.
+    pub ttl_ms: u64,
+    /// How often the service expects a heartbeat, in milliseconds.
+    pub heartbeat_ms: u64,
+}
+
+/// `POST /v1/sites/{site}/saves`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveRequest {
+    pub page: String,
+    pub base_version: i64,
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// `POST /v1/tickets`: a short-lived credential for a browser's `EventSource`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub ticket: String,
+    pub expires_at: i64,
+}
+
+/// The body of every error answer: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable, machine-matched: clients branch on this, never on the message.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// On `stale_version`: the site's current version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// On `stale_version`: who saved last, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_save: Option<SaveRecord>,
+}
+
+/// Why a user left a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// Their last session was closed explicitly.
+    Left,
+    /// Their last session stopped heartbeating, or its stream dropped and did not come back
+    /// within the grace.
+    Expired,
+}
+
+/// Every event of `GET /v1/events`. The SSE `event:` field carries the same name as `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The full state of every requested site; replaces whatever the client held.
+    Snapshot { sites: Vec<SiteState> },
+    /// A user's first session on a site.
+    Join { site: String, member: Member, at: i64 },
+    /// A session changed page, or a present user opened (`from: null`) or closed (`to: null`)
+    /// another session. `member` is the user's whole state after the change.
+    Move {
+        site: String,
+        member: Member,
+        session: String,
+        from: Option<String>,
+        to: Option<String>,
+        at: i64,
+    },
+    /// A user's last session on a site ended.
+    Leave {
+        site: String,
+        user: UserCard,
+        reason: LeaveReason,
+        at: i64,
+    },
+    /// Someone saved the site: its version moved on.
+    Saved { site: String, save: SaveRecord },
+}
+
+impl Event {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Snapshot { .. } => "snapshot",
+            Event::Join { .. } => "join",
+            Event::Move { .. } => "move",
+            Event::Leave { .. } => "leave",
+            Event::Saved { .. } => "saved",
+        }
+    }
+
+    /// The site a delta is about (`None` for a snapshot).
+    pub fn site(&self) -> Option<&str> {
+        match self {
+            Event::Snapshot { .. } => None,
+            Event::Join { site, .. }
+            | Event::Move { site, .. }
+            | Event::Leave { site, .. }
+            | Event::Saved { site, .. } => Some(site),
+        }
+    }
+}
+
+/// Why a caller-chosen identifier or value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error("session id must be 1 to {MAX_SESSION_ID_LEN} characters of letters, digits, '-', '_' or '.'")]
+    SessionId,
+    #[error("client name must be 1 to {MAX_CLIENT_LEN} printable characters")]
+    Client,
+    #[error("page path must start with '/' and be at most {MAX_PAGE_LEN} characters")]
+    PagePath,
+    #[error("site id must be 1 to {MAX_SITE_ID_LEN} characters of lowercase letters, digits, '-' or '_'")]
+    SiteId,
+}
+
+/// A session id is chosen by the client and appears in URLs and logs: keep it to a safe alphabet.
+pub fn validate_session_id(id: &str) -> Result<(), InvalidInput> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_SESSION_ID_LEN
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    ok.then_some(()).ok_or(InvalidInput::SessionId)
+}
+
+/// A client name is shown on user cards: any printable text, short.
+pub fn validate_client(client: &str) -> Result<(), InvalidInput> {
+    let ok = !client.trim().is_empty()
+        && client.chars().count() <= MAX_CLIENT_LEN
+        && !client.chars().any(char::is_control);
+    ok.then_some(()).ok_or(InvalidInput::Client)
+}
+
+/// Page paths are absolute, short and free of control characters.
+pub fn validate_page_path(path: &str) -> Result<(), InvalidInput> {
+    let ok = path.starts_with('/')
+        && path.len() <= MAX_PAGE_LEN
+        && !path.chars().any(char::is_control);
+    ok.then_some(()).ok_or(InvalidInput::PagePath)
+}
+
+/// Site ids are slugs: they appear in URLs and in `?site=` filters.
+pub fn validate_site_id(id: &str) -> Result<(), InvalidInput> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_SITE_ID_LEN
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_'));
+    ok.then_some(()).ok_or(InvalidInput::SiteId)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_keep_to_a_safe_alphabet() {
+        assert!(validate_session_id("tab-1.a_B").is_ok());
+        assert!(validate_session_id("").is_err());
+        assert!(validate_session_id("a/b").is_err());
+        assert!(validate_session_id(&"x".repeat(MAX_SESSION_ID_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn client_names_are_short_printable_text() {
+        assert!(validate_client("vscode-web").is_ok());
+        assert!(validate_client("Design Studio ✓").is_ok());
+        assert!(validate_client(" ").is_err());
+        assert!(validate_client("a\nb").is_err());
+        assert!(validate_client(&"c".repeat(MAX_CLIENT_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn events_carry_their_type_on_the_wire() {
+        let event = Event::Saved {
+            site: "contoso".into(),
+            save: SaveRecord {
+                version: 3,
+                page: "/".into(),
+                user: UserCard {
+                    id: 1,
+                    name: "Ann".into(),
+                    email: "ann@x.test".into(),
+                    teams: None,
+                },
+                at: 5,
+                forced: false,
+            },
+        };
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "saved");
+        assert_eq!(event.name(), "saved");
+        let back: Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
+    }
+}

@@ -1,0 +1,326 @@
+//! A site's live state, and the presence rules that turn session changes into events.
+//!
+//! The model groups sessions under their user: a user *joins* with their first session, *leaves*
+//! with their last, and every change in between (another tab, a page change, a tab closed) is a
+//! *move* carrying the user's whole state. Nobody is announced twice for two tabs, and a page
+//! change is never a leave followed by a join.
+//!
+//! The server calls [`Roster::put_session`] and [`Roster::end_session`] to derive the events it
+//! publishes; clients call [`SiteState::apply`] with the events they receive. Both sides hold the
+//! same [`Roster`], so a client's view is the server's view, delayed by the network.
+
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{
+    Event, LeaveReason, Member, Page, SaveRecord, SessionInfo, SiteInfo, UserCard, UserId,
+};
+
+/// Who is on a site: members sorted by user id, each with their sessions sorted by session id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Roster {
+    members: Vec<Member>,
+}
+
+impl Roster {
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn member(&self, user: UserId) -> Option<&Member> {
+        self.index_of(user).ok().map(|i| &self.members[i])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// How many sessions are open on the site, all users together.
+    pub fn session_count(&self) -> usize {
+        self.members.iter().map(|m| m.sessions.len()).sum()
+    }
+
+    fn index_of(&self, user: UserId) -> Result<usize, usize> {
+        self.members.binary_search_by_key(&user, |m| m.user.id)
+    }
+
+    /// Join, heartbeat or move a session. Returns the event to publish, or `None` when nothing a
+    /// watcher can see changed (a heartbeat).
+    pub fn put_session(
+        &mut self,
+        site: &str,
+        user: &UserCard,
+        session: &str,
+        page: &str,
+        client: &str,
+        now: i64,
+    ) -> Option<Event> {
+        let new_session = || SessionInfo {
+            id: session.to_owned(),
+            page: page.to_owned(),
+            client: client.to_owned(),
+            since: now,
+            page_since: now,
+        };
+        let index = match self.index_of(user.id) {
+            Err(at) => {
+                let member = Member {
+                    user: user.clone(),
+                    sessions: vec![new_session()],
+                };
+                self.members.insert(at, member.clone());
+                return Some(Event::Join {
+                    site: site.to_owned(),
+                    member,
+                    at: now,
+                });
+            }
+            Ok(index) => index,
+        };
+        let member = &mut self.members[index];
+        let card_changed = member.user != *user;
+        member.user = user.clone();
+        let from = match member.sessions.binary_search_by(|s| s.id.as_str().cmp(session)) {
+            Err(at) => {
+                member.sessions.insert(at, new_session());
+                None
+            }
+            Ok(at) => {
+                let existing = &mut member.sessions[at];
+                if existing.page == page && existing.client == client && !card_changed {
+                    return None;
+                }
+                let from = existing.page.clone();
+                if existing.page != page {
+                    existing.page = page.to_owned();
+                    existing.page_since = now;
+                }
+                existing.client = client.to_owned();
+                Some(from)
+            }
+        };
+        Some(Event::Move {
+            site: site.to_owned(),
+            member: member.clone(),
+            session: session.to_owned(),
+            from,
+            to: Some(page.to_owned()),
+            at: now,
+        })
+    }
+
+    /// End a session. Returns the event to publish: a leave when it was the user's last session,
+    /// a move with `to: null` otherwise, nothing when no such session is open.
+    pub fn end_session(
+        &mut self,
+        site: &str,
+        user: UserId,
+        session: &str,
+        reason: LeaveReason,
+        now: i64,
+    ) -> Option<Event> {
+        let index = self.index_of(user).ok()?;
+        let member = &mut self.members[index];
+        let at = member
+            .sessions
+            .binary_search_by(|s| s.id.as_str().cmp(session))
+            .ok()?;
+        let ended = member.sessions.remove(at);
+        if member.sessions.is_empty() {
+            let member = self.members.remove(index);
+            return Some(Event::Leave {
+                site: site.to_owned(),
+                user: member.user,
+                reason,
+                at: now,
+            });
+        }
+        Some(Event::Move {
+            site: site.to_owned(),
+            member: member.clone(),
+            session: session.to_owned(),
+            from: Some(ended.page),
+            to: None,
+            at: now,
+        })
+    }
+
+    /// Apply a received join, move or leave. Other events leave the roster as it is.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Join { member, .. } | Event::Move { member, .. } => {
+                match self.index_of(member.user.id) {
+                    Ok(i) => self.members[i] = member.clone(),
+                    Err(i) => self.members.insert(i, member.clone()),
+                }
+            }
+            Event::Leave { user, .. } => {
+                if let Ok(i) = self.index_of(user.id) {
+                    self.members.remove(i);
+                }
+            }
+            Event::Snapshot { .. } | Event::Saved { .. } => {}
+        }
+    }
+}
+
+impl FromIterator<Member> for Roster {
+    fn from_iter<T: IntoIterator<Item = Member>>(iter: T) -> Self {
+        let mut members: Vec<Member> = iter.into_iter().collect();
+        members.sort_by_key(|m| m.user.id);
+        members.dedup_by_key(|m| m.user.id);
+        for member in &mut members {
+            member.sessions.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        Roster { members }
+    }
+}
+
+/// Everything a client shows about one site: what a `snapshot` carries, kept current by
+/// [`SiteState::apply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteState {
+    pub site: SiteInfo,
+    pub pages: Vec<Page>,
+    pub version: i64,
+    /// The first save in the site's history.
+    pub first_save: Option<SaveRecord>,
+    /// The most recent save.
+    pub last_save: Option<SaveRecord>,
+    pub members: Roster,
+}
+
+impl SiteState {
+    /// Apply an event about this site. A `saved` older than what the state already holds is
+    /// ignored, so a save seen both in a snapshot and in the stream counts once.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Saved { save, .. } => {
+                if save.version > self.version {
+                    self.version = save.version;
+                    if self.first_save.is_none() {
+                        self.first_save = Some(save.clone());
+                    }
+                    self.last_save = Some(save.clone());
+                }
+            }
+            other => self.members.apply(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: UserId, name: &str) -> UserCard {
+        UserCard {
+            id,
+            name: name.into(),
+            email: format!("{}@x.test", name.to_lowercase()),
+            teams: None,
+        }
+    }
+
+    #[test]
+    fn first_session_joins_and_heartbeats_are_silent() {
+        let mut roster = Roster::default();
+        let ann = user(1, "Ann");
+        let join = roster.put_session("s", &ann, "t1", "/", "studio", 10);
+        assert!(matches!(join, Some(Event::Join { ref member, .. }) if member.sessions.len() == 1));
+        assert_eq!(roster.put_session("s", &ann, "t1", "/", "studio", 20), None);
+        assert_eq!(roster.member(1).unwrap().sessions[0].since, 10);
+    }
+
+    #[test]
+    fn page_change_is_a_move_never_leave_and_join() {
+        let mut roster = Roster::default();
+        let ann = user(1, "Ann");
+        roster.put_session("s", &ann, "t1", "/", "studio", 10);
+        match roster.put_session("s", &ann, "t1", "/pricing", "studio", 20) {
+            Some(Event::Move {
+                from, to, member, ..
+            }) => {
+                assert_eq!(from.as_deref(), Some("/"));
+                assert_eq!(to.as_deref(), Some("/pricing"));
+                assert_eq!(member.sessions[0].page_since, 20);
+                assert_eq!(member.sessions[0].since, 10);
+            }
+            other => panic!("expected a move, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn second_tab_is_a_move_and_only_the_last_tab_leaves() {
+        let mut roster = Roster::default();
+        let ann = user(1, "Ann");
+        roster.put_session("s", &ann, "t1", "/", "studio", 10);
+        let second = roster.put_session("s", &ann, "t2", "/a", "vscode-web", 11);
+        assert!(matches!(second, Some(Event::Move { from: None, .. })));
+        let close = roster.end_session("s", 1, "t1", LeaveReason::Left, 12);
+        assert!(matches!(close, Some(Event::Move { to: None, .. })));
+        let leave = roster.end_session("s", 1, "t2", LeaveReason::Expired, 13);
+        assert!(matches!(
+            leave,
+            Some(Event::Leave {
+                reason: LeaveReason::Expired,
+                ..
+            })
+        ));
+        assert!(roster.is_empty());
+        assert_eq!(roster.end_session("s", 1, "t2", LeaveReason::Left, 14), None);
+    }
+
+    #[test]
+    fn applying_derived_events_reproduces_the_roster() {
+        let mut server = Roster::default();
+        let mut client = Roster::default();
+        let (ann, bo) = (user(1, "Ann"), user(2, "Bo"));
+        let events = [
+            server.put_session("s", &bo, "b", "/", "cli", 1),
+            server.put_session("s", &ann, "a1", "/", "studio", 2),
+            server.put_session("s", &ann, "a2", "/x", "studio", 3),
+            server.put_session("s", &ann, "a1", "/y", "studio", 4),
+            server.end_session("s", 2, "b", LeaveReason::Left, 5),
+            server.end_session("s", 1, "a2", LeaveReason::Left, 6),
+        ];
+        for event in events.iter().flatten() {
+            client.apply(event);
+        }
+        assert_eq!(client, server);
+        assert_eq!(client.session_count(), 1);
+    }
+
+    #[test]
+    fn saves_count_once_and_remember_first_and_last() {
+        let mut state = SiteState {
+            site: SiteInfo {
+                id: "s".into(),
+                name: "S".into(),
+                url: "https://s.test".into(),
+            },
+            pages: vec![],
+            version: 0,
+            first_save: None,
+            last_save: None,
+            members: Roster::default(),
+        };
+        let save = |version, name| Event::Saved {
+            site: "s".into(),
+            save: SaveRecord {
+                version,
+                page: "/".into(),
+                user: user(version, name),
+                at: version,
+                forced: false,
+            },
+        };
+        state.apply(&save(1, "Ann"));
+        state.apply(&save(2, "Bo"));
+        state.apply(&save(2, "Bo"));
+        state.apply(&save(1, "Ann"));
+        assert_eq!(state.version, 2);
+        assert_eq!(state.first_save.as_ref().unwrap().user.name, "Ann");
+        assert_eq!(state.last_save.as_ref().unwrap().user.name, "Bo");
+    }
+}
