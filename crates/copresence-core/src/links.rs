@@ -23,7 +23,9 @@ pub const TEAMS_CHAT_PREFIX: &str = "https://teams.microsoft.com/l/chat/0/0?user
 pub enum LinkError {
     #[error("this user has no Teams account")]
     NoTeamsAccount,
-    #[error("not an e-mail address: it needs one '@' with text on both sides and no control characters")]
+    #[error(
+        "not an e-mail address: it needs one '@' with text on both sides and no control characters"
+    )]
     InvalidAddress,
 }
 
@@ -50,7 +52,11 @@ pub fn teams_chat(upn: Option<&str>, message: Option<&str>) -> Result<String, Li
 }
 
 /// `mailto:ADDRESS[?subject=…&body=…]` per RFC 6068; line breaks in the body become `%0D%0A`.
-pub fn mailto(address: &str, subject: Option<&str>, body: Option<&str>) -> Result<String, LinkError> {
+pub fn mailto(
+    address: &str,
+    subject: Option<&str>,
+    body: Option<&str>,
+) -> Result<String, LinkError> {
     let address = address.trim();
     if !is_plausible_address(address) {
         return Err(LinkError::InvalidAddress);
@@ -117,6 +123,9 @@ mod tests {
     fn mailto_refuses_what_is_not_an_address() {
         assert_eq!(mailto("nobody", None, None), Err(LinkError::InvalidAddress));
         assert_eq!(mailto("@x", None, None), Err(LinkError::InvalidAddress));
-        assert_eq!(mailto("a@b\r\nBcc: c@d", None, None), Err(LinkError::InvalidAddress));
+        assert_eq!(
+            mailto("a@b\r\nBcc: c@d", None, None),
+            Err(LinkError::InvalidAddress)
+        );
     }
 }

@@ -182,7 +182,11 @@ pub enum Event {
     /// The full state of every requested site; replaces whatever the client held.
     Snapshot { sites: Vec<SiteState> },
     /// A user's first session on a site.
-    Join { site: String, member: Member, at: i64 },
+    Join {
+        site: String,
+        member: Member,
+        at: i64,
+    },
     /// A session changed page, or a present user opened (`from: null`) or closed (`to: null`)
     /// another session. `member` is the user's whole state after the change.
     Move {
@@ -261,9 +265,8 @@ pub fn validate_client(client: &str) -> Result<(), InvalidInput> {
 
 /// Page paths are absolute, short and free of control characters.
 pub fn validate_page_path(path: &str) -> Result<(), InvalidInput> {
-    let ok = path.starts_with('/')
-        && path.len() <= MAX_PAGE_LEN
-        && !path.chars().any(char::is_control);
+    let ok =
+        path.starts_with('/') && path.len() <= MAX_PAGE_LEN && !path.chars().any(char::is_control);
     ok.then_some(()).ok_or(InvalidInput::PagePath)
 }
 

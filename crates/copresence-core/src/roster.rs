@@ -80,7 +80,10 @@ impl Roster {
         let member = &mut self.members[index];
         let card_changed = member.user != *user;
         member.user = user.clone();
-        let from = match member.sessions.binary_search_by(|s| s.id.as_str().cmp(session)) {
+        let from = match member
+            .sessions
+            .binary_search_by(|s| s.id.as_str().cmp(session))
+        {
             Err(at) => {
                 member.sessions.insert(at, new_session());
                 None
@@ -268,7 +271,10 @@ mod tests {
             })
         ));
         assert!(roster.is_empty());
-        assert_eq!(roster.end_session("s", 1, "t2", LeaveReason::Left, 14), None);
+        assert_eq!(
+            roster.end_session("s", 1, "t2", LeaveReason::Left, 14),
+            None
+        );
     }
 
     #[test]

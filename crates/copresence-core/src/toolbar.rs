@@ -19,10 +19,7 @@ pub struct Toolbar<'m> {
 
 /// Split the people on a site (except `me`) into shown avatars and overflow.
 pub fn toolbar<'m>(members: &'m [Member], me: Option<UserId>, max_shown: usize) -> Toolbar<'m> {
-    let mut others: Vec<&Member> = members
-        .iter()
-        .filter(|m| Some(m.user.id) != me)
-        .collect();
+    let mut others: Vec<&Member> = members.iter().filter(|m| Some(m.user.id) != me).collect();
     others.sort_by_key(|m| (m.since(), m.user.id));
     let overflow = others.split_off(others.len().min(max_shown));
     Toolbar {
@@ -46,7 +43,10 @@ pub fn initials(name: &str) -> String {
 /// A stable colour index for a user's avatar, the same on every client.
 pub fn avatar_colour(user: UserId, palette_len: usize) -> usize {
     // A multiplicative hash spreads consecutive ids over the palette.
-    (user as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) as usize % palette_len.max(1)
+    (user as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(17) as usize
+        % palette_len.max(1)
 }
 
 #[cfg(test)]

@@ -1,0 +1,124 @@
+//! The service's error answer: a status and `{"error": {"code", "message"}}`.
+//!
+//! Clients match the `code`; the message is for people. Store and presence failures become 503
+//! with `Retry-After`, never a 500: the request can be repeated once the store is back.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use copresence_core::{ErrorBody, ErrorDetail, InvalidInput, SaveRecord};
+
+use crate::presence::PresenceError;
+use crate::store::{SaveError, StoreError};
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub detail: ErrorDetail,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            detail: ErrorDetail {
+                code: code.to_owned(),
+                message: message.into(),
+                current_version: None,
+                last_save: None,
+            },
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid bearer token is required (Authorization: Bearer …)",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no such {what}"),
+        )
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn stale_version(current: i64, last_save: Option<SaveRecord>) -> Self {
+        let mut error = ApiError::new(
+            StatusCode::CONFLICT,
+            "stale_version",
+            format!("the site is at version {current}: refresh, or save with force to overwrite"),
+        );
+        error.detail.current_version = Some(current);
+        error.detail.last_save = last_save;
+        error
+    }
+
+    fn unavailable(message: String) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            message,
+        )
+    }
+}
+
+impl From<InvalidInput> for ApiError {
+    fn from(error: InvalidInput) -> Self {
+        let code = match error {
+            InvalidInput::SessionId => "invalid_session_id",
+            InvalidInput::Client => "invalid_client",
+            InvalidInput::PagePath => "invalid_page",
+            InvalidInput::SiteId => "invalid_site_id",
+        };
+        ApiError::bad_request(code, error.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "store unavailable");
+                ApiError::unavailable("the store is unavailable; try again shortly".into())
+            }
+            StoreError::Invalid(message) => ApiError::bad_request("bad_request", message),
+        }
+    }
+}
+
+impl From<SaveError> for ApiError {
+    fn from(error: SaveError) -> Self {
+        match error {
+            SaveError::Stale { current, last_save } => ApiError::stale_version(current, last_save),
+            SaveError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<PresenceError> for ApiError {
+    fn from(error: PresenceError) -> Self {
+        tracing::warn!(%error, "presence unavailable");
+        ApiError::unavailable(error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
+        let mut response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
+        if retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        }
+        response
+    }
+}

@@ -1,0 +1,188 @@
+//! The HTTP API: one file per resource, and what they share here — the router, the caller's
+//! identity, and extractors whose every refusal is a JSON error.
+
+mod events;
+mod saves;
+mod sessions;
+mod sites;
+mod tickets;
+mod users;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+use copresence_core::{UserCard, MAX_BODY_BYTES};
+use serde::de::DeserializeOwned;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::ApiError;
+use crate::presence::Presence;
+use crate::store::{Store, StoredSite};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub presence: Arc<dyn Presence>,
+    /// How long a `POST /v1/tickets` ticket is valid, in milliseconds.
+    pub ticket_lifetime_ms: i64,
+}
+
+impl AppState {
+    /// The site if the caller is a member, else 404: a site one is not a member of does not exist.
+    pub async fn member_site(&self, caller: &Caller, site: &str) -> Result<StoredSite, ApiError> {
+        self.store
+            .site_of(caller.0.id, site)
+            .await?
+            .ok_or_else(|| ApiError::not_found("site"))
+    }
+}
+
+pub fn router(state: AppState, allow_origins: &[String]) -> Router {
+    let api = Router::new()
+        .route("/v1/me", get(users::me))
+        .route("/v1/users/{id}", get(users::card))
+        .route("/v1/sites", get(sites::list))
+        .route("/v1/sites/{site}", get(sites::detail))
+        .route(
+            "/v1/sites/{site}/sessions/{session}",
+            put(sessions::put).delete(sessions::delete),
+        )
+        .route(
+            "/v1/sites/{site}/saves",
+            post(saves::create).get(saves::history),
+        )
+        .route("/v1/tickets", post(tickets::create))
+        .route("/v1/events", get(events::stream))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { ApiError::not_found("resource") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this resource does not accept that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the service hit a bug; nothing was changed",
+            )
+            .into_response()
+        }))
+        .with_state(state);
+    if allow_origins.is_empty() {
+        return api;
+    }
+    let origins: Vec<HeaderValue> = allow_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    api.layer(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::PUT, Method::POST, Method::DELETE])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("last-event-id"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// The authenticated caller.
+pub struct Caller(pub UserCard);
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
+        let user = state.store.user_by_token(token).await?;
+        user.map(Caller).ok_or_else(ApiError::unauthorized)
+    }
+}
+
+/// `Json` whose refusals are JSON errors: 400 for malformed or mistyped bodies, 413 for bodies
+/// over the limit, 415 without a JSON content type.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let (status, code, message) = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json".to_owned(),
+        ),
+        JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        }
+        JsonRejection::JsonSyntaxError(_) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {}", rejection.body_text()),
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            rejection.body_text(),
+        ),
+    };
+    ApiError::new(status, code, message)
+}
+
+/// `Path` whose refusals are JSON errors.
+pub struct PathParams<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(PathParams(value)),
+            Err(rejection) => Err(path_rejection(rejection)),
+        }
+    }
+}
+
+fn path_rejection(rejection: PathRejection) -> ApiError {
+    ApiError::bad_request("invalid_path", rejection.body_text())
+}
+
+/// Serve `Response`s from handlers uniformly.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,127 @@
+//! The organisation file that `import` reads: users, and sites with their pages and members.
+//!
+//! Pages are listed flat; each page's parent follows from its path (see `copresence_core::pages`).
+
+use std::collections::HashSet;
+
+use copresence_core::{validate_page_path, validate_site_id, Page};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    #[serde(default)]
+    pub users: Vec<OrgUser>,
+    #[serde(default)]
+    pub sites: Vec<OrgSite>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgUser {
+    pub email: String,
+    pub name: String,
+    /// Teams user principal name, usually the e-mail.
+    pub teams: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSite {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub pages: Vec<Page>,
+}
+
+impl Organisation {
+    pub fn parse(text: &str) -> Result<Organisation, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Everything that would make a half-imported or unusable organisation, found before any
+    /// write.
+    pub fn validate(&self) -> Result<(), String> {
+        let mut emails = HashSet::new();
+        for user in &self.users {
+            let (local, domain) = user.email.rsplit_once('@').unwrap_or_default();
+            if local.is_empty() || domain.is_empty() || user.email.chars().any(char::is_control) {
+                return Err(format!("user {:?}: not an e-mail address", user.email));
+            }
+            if user.name.trim().is_empty() {
+                return Err(format!("user {:?}: the name is empty", user.email));
+            }
+            if !emails.insert(user.email.as_str()) {
+                return Err(format!("user {:?} is listed twice", user.email));
+            }
+        }
+        let mut sites = HashSet::new();
+        for site in &self.sites {
+            validate_site_id(&site.id).map_err(|e| format!("site {:?}: {e}", site.id))?;
+            if !sites.insert(site.id.as_str()) {
+                return Err(format!("site {:?} is listed twice", site.id));
+            }
+            if site.name.trim().is_empty() {
+                return Err(format!("site {:?}: the name is empty", site.id));
+            }
+            let mut paths = HashSet::new();
+            for page in &site.pages {
+                validate_page_path(&page.path)
+                    .map_err(|e| format!("site {:?}, page {:?}: {e}", site.id, page.path))?;
+                if !paths.insert(page.path.as_str()) {
+                    return Err(format!(
+                        "site {:?}: page {:?} is listed twice",
+                        site.id, page.path
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_format() {
+        let org = Organisation::parse(
+            r#"
+[[users]]
+email = "ann@contoso.test"
+name = "Ann Lee"
+teams = "ann@contoso.test"
+
+[[sites]]
+id = "contoso"
+name = "Contoso Portal"
+url = "https://contoso.example"
+members = ["ann@contoso.test"]
+pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Products" } ]
+"#,
+        )
+        .unwrap();
+        assert!(org.validate().is_ok());
+        assert_eq!(org.sites[0].pages.len(), 2);
+    }
+
+    #[test]
+    fn refuses_bad_ids_duplicates_and_unknown_keys() {
+        let bad = |text: &str| {
+            Organisation::parse(text)
+                .and_then(|o| o.validate())
+                .unwrap_err()
+        };
+        assert!(bad("[[sites]]\nid = \"Bad Id\"\nname = \"x\"\nurl = \"u\"").contains("site id"));
+        assert!(bad("[[users]]\nemail = \"x\"\nname = \"X\"").contains("e-mail"));
+        assert!(bad("[[users]]\nemail = \"a@b\"\nname = \"X\"\nage = 3").contains("age"));
+        assert!(bad(
+            "[[sites]]\nid = \"s\"\nname = \"x\"\nurl = \"u\"\npages = [{path = \"nope\", title = \"t\"}]"
+        )
+        .contains("page"));
+    }
+}

@@ -1,0 +1,132 @@
+//! Live presence: who has which session open where, their expiry, and the ordered event feed
+//! every subscriber reads.
+//!
+//! [`Presence`] is the seam between one process and several: the embedded default keeps it in
+//! memory ([`memory::MemoryPresence`]); a multi-node deployment puts the same operations on a
+//! shared store. Nothing outside this module assumes the state lives in this process.
+
+pub mod memory;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use copresence_core::roster::Roster;
+use copresence_core::{Event, SaveRecord, SessionInfo, UserCard, UserId};
+use tokio::sync::broadcast;
+
+/// Timing of presence.
+#[derive(Debug, Clone, Copy)]
+pub struct PresenceConfig {
+    /// A session with no heartbeat for this long expires and its leave is published.
+    pub session_ttl: Duration,
+    /// A session whose attached event stream dropped leaves after this, unless a stream attaches
+    /// again first: a reconnect inside it produces neither a leave nor a join.
+    pub reconnect_grace: Duration,
+    /// How many recent events are kept for `Last-Event-ID` replay.
+    pub replay_capacity: usize,
+}
+
+impl PresenceConfig {
+    /// Heartbeats are due three times per TTL: two can be lost before a session expires.
+    pub fn heartbeat(&self) -> Duration {
+        self.session_ttl / 3
+    }
+}
+
+/// One event as published: encoded once, shared by every subscriber.
+#[derive(Debug)]
+pub struct Published {
+    /// The SSE `id:`, `<epoch>-<seq>`.
+    pub id: String,
+    pub site: String,
+    pub event: Event,
+    /// The event's JSON, the SSE `data:`.
+    pub data: String,
+}
+
+/// Where a new subscriber starts.
+pub enum FeedStart {
+    /// From a snapshot of these rosters, taken at `cursor` (the id to resume from later).
+    Snapshot {
+        rosters: Vec<(String, Roster)>,
+        cursor: String,
+    },
+    /// From these missed events, replayed in order.
+    Replay(Vec<Arc<Published>>),
+}
+
+/// A subscription: its start, then every later event on `live`, in order.
+pub struct Feed {
+    pub start: FeedStart,
+    pub live: broadcast::Receiver<Arc<Published>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PresenceError {
+    #[error("live presence is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Holds a session up while an event stream that carries it is open; dropping it starts the
+/// session's reconnect grace.
+pub struct Attachment(Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl Attachment {
+    pub fn new(on_release: impl FnOnce() + Send + Sync + 'static) -> Self {
+        Attachment(Some(Box::new(on_release)))
+    }
+
+    pub fn none() -> Self {
+        Attachment(None)
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        if let Some(release) = self.0.take() {
+            release();
+        }
+    }
+}
+
+#[async_trait]
+pub trait Presence: Send + Sync + 'static {
+    /// Join, heartbeat or move a session; publishes whatever a watcher can see change.
+    async fn put_session(
+        &self,
+        site: &str,
+        user: &UserCard,
+        session: &str,
+        page: &str,
+        client: &str,
+    ) -> Result<SessionInfo, PresenceError>;
+
+    /// Close a session at once. Returns whether it was open.
+    async fn end_session(
+        &self,
+        site: &str,
+        user: UserId,
+        session: &str,
+    ) -> Result<bool, PresenceError>;
+
+    /// Publish a save that the durable store has accepted.
+    async fn publish_saved(&self, site: &str, save: SaveRecord) -> Result<(), PresenceError>;
+
+    /// Who is on a site now.
+    async fn roster(&self, site: &str) -> Result<Roster, PresenceError>;
+
+    /// Subscribe to `sites`, resuming after `last_event_id` when the events since are still
+    /// held, from a snapshot otherwise. The snapshot and the live feed are taken together: no
+    /// event falls between them.
+    async fn subscribe(
+        &self,
+        sites: &[String],
+        last_event_id: Option<&str>,
+    ) -> Result<Feed, PresenceError>;
+
+    /// Keep `user`'s `session` on `site` alive while the returned guard lives.
+    fn attach(&self, site: &str, user: UserId, session: &str) -> Attachment;
+
+    fn config(&self) -> PresenceConfig;
+}
