@@ -228,3 +228,46 @@ pub async fn events_within(subscription: &mut Subscription, window: Duration) ->
     }
     events
 }
+
+/// A TCP relay in front of a server whose connections a test can cut, as a network failure
+/// or a load balancer would: the server stays up, the client's stream breaks mid-way.
+pub struct CuttableLink {
+    pub url: String,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl CuttableLink {
+    pub async fn to(server_url: &str) -> CuttableLink {
+        let target = server_url
+            .strip_prefix("http://")
+            .expect("an http:// URL")
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (cut, cuts) = tokio::sync::watch::channel(0u64);
+        tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let target = target.clone();
+                let mut cuts = cuts.clone();
+                cuts.mark_unchanged();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        CuttableLink { url, cut }
+    }
+
+    /// Break every connection open through the link now; new ones are accepted again.
+    pub fn cut(&self) {
+        self.cut.send_modify(|n| *n += 1);
+    }
+}

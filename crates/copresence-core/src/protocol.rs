@@ -247,7 +247,8 @@ pub enum InvalidInput {
 
 /// A session id is chosen by the client and appears in URLs and logs: keep it to a safe alphabet.
 pub fn validate_session_id(id: &str) -> Result<(), InvalidInput> {
-    let ok = !id.is_empty()
+    // "." and ".." are path-segment dots: URLs normalise them away.
+    let ok = !matches!(id, "" | "." | "..")
         && id.len() <= MAX_SESSION_ID_LEN
         && id
             .chars()
@@ -288,6 +289,7 @@ mod tests {
     fn session_ids_keep_to_a_safe_alphabet() {
         assert!(validate_session_id("tab-1.a_B").is_ok());
         assert!(validate_session_id("").is_err());
+        assert!(validate_session_id("..").is_err());
         assert!(validate_session_id("a/b").is_err());
         assert!(validate_session_id(&"x".repeat(MAX_SESSION_ID_LEN + 1)).is_err());
     }

@@ -1,0 +1,161 @@
+//! The command line: global options and subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// See and publish who is working on which site and page.
+#[derive(Debug, Parser)]
+#[command(name = "copresence", version)]
+pub struct Cli {
+    /// The Copresence server, e.g. https://copresence.example.com
+    #[arg(long, global = true, env = "COPRESENCE_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+
+    /// Your API token (prefer COPRESENCE_TOKEN or the config file: arguments show in `ps`)
+    #[arg(
+        long,
+        global = true,
+        env = "COPRESENCE_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+
+    /// Config file with optional `server = "..."` and `token = "..."`
+    /// [default: <config dir>/copresence/config.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show who the token belongs to
+    Whoami {
+        /// Print the answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// List your sites with their version and who is online where
+    Sites {
+        /// Print the answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Follow presence and saves live (all your sites unless some are named)
+    Watch {
+        /// Site ids to watch
+        #[arg(value_name = "SITE")]
+        sites: Vec<String>,
+
+        /// Print one JSON object per line: the protocol's events, and status lines
+        #[arg(long)]
+        json: bool,
+
+        /// Attach one of your sessions: it stays present while the watch runs
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+    },
+
+    /// Join a site on a page and stay present until Ctrl-C
+    Join {
+        /// Site id
+        site: String,
+
+        /// Page path, e.g. /products
+        page: String,
+
+        /// Session id [default: cli-<random>]
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+
+        /// Client name shown to others
+        #[arg(long, value_name = "NAME", default_value = "cli")]
+        client: String,
+
+        /// Publish once and exit without leaving (the session then expires by itself)
+        #[arg(long)]
+        once: bool,
+    },
+
+    /// Close a session at once
+    Leave {
+        /// Site id
+        site: String,
+
+        /// The session to close
+        #[arg(long, value_name = "ID")]
+        session: String,
+    },
+
+    /// Record a save of a page
+    Save {
+        /// Site id
+        site: String,
+
+        /// Page path, e.g. /pricing
+        page: String,
+
+        /// The version your change is based on [default: the site's current version]
+        #[arg(long, value_name = "N")]
+        base_version: Option<i64>,
+
+        /// Save even if someone saved a newer version meanwhile (overwrites it)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn options_parse_anywhere() {
+        let cli = Cli::try_parse_from([
+            "copresence",
+            "save",
+            "contoso",
+            "/pricing",
+            "--base-version",
+            "6",
+            "--server",
+            "http://h.test",
+        ])
+        .unwrap();
+        assert_eq!(cli.server.as_deref(), Some("http://h.test"));
+        match cli.command {
+            Command::Save {
+                site,
+                page,
+                base_version,
+                force,
+            } => {
+                assert_eq!((site.as_str(), page.as_str()), ("contoso", "/pricing"));
+                assert_eq!(base_version, Some(6));
+                assert!(!force);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn join_defaults_to_the_cli_client() {
+        let cli = Cli::try_parse_from(["copresence", "join", "s", "/"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Join { ref client, once: false, session: None, .. } if client == "cli"
+        ));
+    }
+}
