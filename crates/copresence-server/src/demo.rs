@@ -169,6 +169,12 @@ pub async fn run_makers(store: Store, presence: Arc<dyn Presence>) {
     if makers.is_empty() {
         return;
     }
+    // Half the makers are already at work when the demo opens: nobody starts on an empty room.
+    for maker in makers.iter_mut().step_by(2) {
+        if let Err(error) = act(&store, presence.as_ref(), maker).await {
+            tracing::warn!(%error, "demo maker");
+        }
+    }
     loop {
         tokio::time::sleep(Duration::from_millis(fastrand::u64(700..2200))).await;
         let pick = fastrand::usize(..makers.len());
