@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -26,6 +27,9 @@ use crate::error::ApiError;
 use crate::presence::{Attachment, FeedStart, Published};
 use crate::store::StoredSite;
 use copresence_core::{validate_session_id, Event, UserCard};
+
+/// How soon a browser's `EventSource` should reconnect after a drop.
+const BROWSER_RECONNECT: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct EventsQuery {
@@ -162,6 +166,9 @@ pub async fn stream(
     let events = async_stream::stream! {
         // Held for as long as the client stays connected.
         let _attachments = attachments;
+        // Browsers reconnect after their own default (3 s or more); ask for sooner, well inside
+        // the reconnect grace.
+        yield Ok(SseEvent::default().retry(BROWSER_RECONNECT));
         for event in first {
             yield Ok(event);
         }
