@@ -17,7 +17,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{UserCard, MAX_BODY_BYTES};
+use copresence_core::{validate_page_path, UserCard, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -42,6 +42,24 @@ impl AppState {
             .site_of(caller.0.id, site)
             .await?
             .ok_or_else(|| ApiError::not_found("site"))
+    }
+
+    /// The site, as [`AppState::member_site`], checked to have the page `path`.
+    pub async fn member_site_page(
+        &self,
+        caller: &Caller,
+        site: &str,
+        path: &str,
+    ) -> Result<StoredSite, ApiError> {
+        validate_page_path(path)?;
+        let site = self.member_site(caller, site).await?;
+        if !self.store.page_exists(&site.info.id, path).await? {
+            return Err(ApiError::bad_request(
+                "unknown_page",
+                format!("site {:?} has no page {:?}", site.info.id, path),
+            ));
+        }
+        Ok(site)
     }
 }
 

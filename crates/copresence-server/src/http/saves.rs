@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use copresence_core::{validate_page_path, SaveRecord, SaveRequest};
+use copresence_core::{SaveRecord, SaveRequest};
 use serde::Deserialize;
 
 use super::{ApiResult, AppState, Body, Caller, PathParams};
@@ -16,18 +16,9 @@ pub async fn create(
     PathParams(site): PathParams<String>,
     Body(request): Body<SaveRequest>,
 ) -> ApiResult<(StatusCode, Json<SaveRecord>)> {
-    validate_page_path(&request.page)?;
-    let site = state.member_site(&caller, &site).await?;
-    if !state
-        .store
-        .page_exists(&site.info.id, &request.page)
-        .await?
-    {
-        return Err(ApiError::bad_request(
-            "unknown_page",
-            format!("site {:?} has no page {:?}", site.info.id, request.page),
-        ));
-    }
+    let site = state
+        .member_site_page(&caller, &site, &request.page)
+        .await?;
     let save = state
         .store
         .save(

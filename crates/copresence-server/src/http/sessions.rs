@@ -3,12 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use copresence_core::{
-    validate_client, validate_page_path, validate_session_id, PutSession, SessionState,
-};
+use copresence_core::{validate_client, validate_session_id, PutSession, SessionState};
 
 use super::{ApiResult, AppState, Body, Caller, PathParams};
-use crate::error::ApiError;
 
 pub async fn put(
     State(state): State<AppState>,
@@ -18,18 +15,9 @@ pub async fn put(
 ) -> ApiResult<Json<SessionState>> {
     validate_session_id(&session)?;
     validate_client(&request.client)?;
-    validate_page_path(&request.page)?;
-    let site = state.member_site(&caller, &site).await?;
-    if !state
-        .store
-        .page_exists(&site.info.id, &request.page)
-        .await?
-    {
-        return Err(ApiError::bad_request(
-            "unknown_page",
-            format!("site {:?} has no page {:?}", site.info.id, request.page),
-        ));
-    }
+    let site = state
+        .member_site_page(&caller, &site, &request.page)
+        .await?;
     let info = state
         .presence
         .put_session(
