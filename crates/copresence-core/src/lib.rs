@@ -9,11 +9,14 @@
 //!   collapsed parent page.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
+//! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
+//!   coalesced, nothing while paused or in quiet hours.
 //!
 //! Times are milliseconds since the Unix epoch, passed in by the caller: the core never reads a
 //! clock.
 
 pub mod links;
+pub mod notify;
 pub mod pages;
 pub mod protocol;
 pub mod roster;

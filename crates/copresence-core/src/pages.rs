@@ -96,7 +96,8 @@ impl PageTree {
             .unwrap_or(path)
     }
 
-    fn is_under(&self, mut node: usize, ancestor: usize) -> bool {
+    /// Whether the page at `node` is `ancestor` or below it.
+    pub fn is_under(&self, mut node: usize, ancestor: usize) -> bool {
         loop {
             if node == ancestor {
                 return true;

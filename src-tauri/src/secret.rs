@@ -1,0 +1,134 @@
+//! The one place the token is kept: the operating system's keychain, or — when no keychain
+//! runs (a bare Linux session) — a file in the configuration directory readable only by the
+//! user, with a warning the settings show. `COPRESENCE_TOKEN` overrides both and is never
+//! written anywhere.
+
+use std::path::{Path, PathBuf};
+
+use crate::view::TokenStorage;
+
+const SERVICE: &str = "copresence";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("cannot keep the token: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where the token came from, and what to warn about.
+pub struct Loaded {
+    pub token: Option<String>,
+    pub storage: TokenStorage,
+    pub warning: Option<String>,
+}
+
+fn token_file(dir: &Path) -> PathBuf {
+    dir.join("token")
+}
+
+fn file_warning(dir: &Path) -> String {
+    format!(
+        "No system keychain is available, so your token is kept in {} (readable only by you).",
+        token_file(dir).display()
+    )
+}
+
+fn entry(server: &str) -> Option<keyring::Entry> {
+    keyring::Entry::new(SERVICE, server).ok()
+}
+
+/// The token for `server`.
+pub fn load(dir: &Path, server: &str) -> Loaded {
+    if let Some(token) = std::env::var("COPRESENCE_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
+        return Loaded {
+            token: Some(token),
+            storage: TokenStorage::Environment,
+            warning: None,
+        };
+    }
+    if let Some(token) = entry(server).and_then(|e| e.get_password().ok()) {
+        return Loaded {
+            token: Some(token),
+            storage: TokenStorage::Keychain,
+            warning: None,
+        };
+    }
+    match std::fs::read_to_string(token_file(dir)) {
+        Ok(text) if !text.trim().is_empty() => Loaded {
+            token: Some(text.trim().to_owned()),
+            storage: TokenStorage::File,
+            warning: Some(file_warning(dir)),
+        },
+        _ => Loaded {
+            token: None,
+            storage: TokenStorage::None,
+            warning: None,
+        },
+    }
+}
+
+/// Keep `token` for `server`: in the keychain when one answers, else in a private file.
+pub fn store(dir: &Path, server: &str, token: &str) -> Result<Loaded, SecretError> {
+    let in_keychain = entry(server).is_some_and(|e| e.set_password(token).is_ok());
+    if in_keychain {
+        // A token left in the fallback file by an earlier session must not outlive this one.
+        let _ = std::fs::remove_file(token_file(dir));
+        return Ok(Loaded {
+            token: Some(token.to_owned()),
+            storage: TokenStorage::Keychain,
+            warning: None,
+        });
+    }
+    write_private(&token_file(dir), token)?;
+    Ok(Loaded {
+        token: Some(token.to_owned()),
+        storage: TokenStorage::File,
+        warning: Some(file_warning(dir)),
+    })
+}
+
+/// Forget the token for `server`, wherever it was kept.
+pub fn clear(dir: &Path, server: &str) {
+    if let Some(entry) = entry(server) {
+        let _ = entry.delete_credential();
+    }
+    let _ = std::fs::remove_file(token_file(dir));
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // The mode only applies to a new file: tighten an existing one too.
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    std::io::Write::write_all(&mut file, contents.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_fallback_file_is_readable_only_by_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("copresence-secret-{}", std::process::id()));
+        let path = token_file(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, "old").unwrap();
+        write_private(&path, "cpt_x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "cpt_x");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

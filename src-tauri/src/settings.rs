@@ -1,0 +1,144 @@
+//! The user's settings, kept as JSON in the configuration directory so they survive a restart.
+//!
+//! A site is followed unless it was unfollowed: a new install — or a site added later — is
+//! followed until the user says otherwise. The token is not here: see [`crate::secret`].
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use copresence_core::notify::{Preferences, QuietHours};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub server: String,
+    pub unfollowed: BTreeSet<String>,
+    pub notify_joins: bool,
+    pub notify_saves: bool,
+    pub quiet_hours_enabled: bool,
+    /// Minutes after local midnight.
+    pub quiet_start_minute: u16,
+    pub quiet_end_minute: u16,
+    pub paused_until: Option<i64>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server: String::new(),
+            unfollowed: BTreeSet::new(),
+            notify_joins: true,
+            notify_saves: true,
+            quiet_hours_enabled: false,
+            quiet_start_minute: 22 * 60,
+            quiet_end_minute: 7 * 60,
+            paused_until: None,
+        }
+    }
+}
+
+impl Settings {
+    pub fn follows(&self, site: &str) -> bool {
+        !self.unfollowed.contains(site)
+    }
+
+    pub fn preferences(&self) -> Preferences {
+        Preferences {
+            on_joins: self.notify_joins,
+            on_saves: self.notify_saves,
+            quiet_hours: self.quiet_hours_enabled.then_some(QuietHours {
+                start_minute: self.quiet_start_minute,
+                end_minute: self.quiet_end_minute,
+            }),
+            paused_until: self.paused_until,
+        }
+    }
+}
+
+/// "HH:MM" for minutes after midnight.
+pub fn format_minute(minute: u16) -> String {
+    format!("{:02}:{:02}", minute / 60 % 24, minute % 60)
+}
+
+/// Minutes after midnight from "HH:MM".
+pub fn parse_minute(text: &str) -> Option<u16> {
+    let (hours, minutes) = text.trim().split_once(':')?;
+    let (hours, minutes): (u16, u16) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
+}
+
+/// Where the app keeps its files.
+pub fn config_dir() -> PathBuf {
+    dirs::config_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("copresence")
+}
+
+fn settings_path(dir: &Path) -> PathBuf {
+    dir.join("tray-settings.json")
+}
+
+/// Read the settings; missing or unreadable settings give the defaults (and a log line), never
+/// a failure to start.
+pub fn load(dir: &Path) -> Settings {
+    let path = settings_path(dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|error| {
+            tracing::warn!(%error, path = %path.display(), "settings unreadable; using defaults");
+            Settings::default()
+        }),
+        Err(_) => Settings::default(),
+    }
+}
+
+/// Write the settings atomically (a crash mid-write leaves the old file).
+pub fn save(dir: &Path, settings: &Settings) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let path = settings_path(dir);
+    let temporary = path.with_extension("json.tmp");
+    let text = serde_json::to_string_pretty(settings).map_err(std::io::Error::other)?;
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_sites_are_followed_until_unfollowed() {
+        let mut settings = Settings::default();
+        assert!(settings.follows("anything"));
+        settings.unfollowed.insert("contoso".into());
+        assert!(!settings.follows("contoso"));
+    }
+
+    #[test]
+    fn settings_survive_a_round_trip_and_tolerate_missing_fields() {
+        let dir = std::env::temp_dir().join(format!("copresence-settings-{}", std::process::id()));
+        let settings = Settings {
+            server: "http://h.test".into(),
+            quiet_hours_enabled: true,
+            unfollowed: ["x".to_owned()].into(),
+            ..Settings::default()
+        };
+        save(&dir, &settings).unwrap();
+        assert_eq!(load(&dir), settings);
+        std::fs::write(settings_path(&dir), r#"{"server": "http://other.test"}"#).unwrap();
+        let partial = load(&dir);
+        assert_eq!(partial.server, "http://other.test");
+        assert!(partial.notify_joins);
+        std::fs::write(settings_path(&dir), "not json").unwrap();
+        assert_eq!(load(&dir), Settings::default());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn quiet_hour_times_parse_and_format() {
+        assert_eq!(parse_minute("07:05"), Some(425));
+        assert_eq!(parse_minute("24:00"), None);
+        assert_eq!(parse_minute("ab"), None);
+        assert_eq!(format_minute(425), "07:05");
+    }
+}

@@ -1,0 +1,281 @@
+//! What the popup shows, computed here from the live state and the settings, so the webview
+//! only renders: every rule (who is in the toolbar, who rolls up under a collapsed page, which
+//! sites are followed) is applied before anything crosses to it.
+
+use copresence_client::LiveState;
+use copresence_core::pages::PageTree;
+use copresence_core::toolbar::{avatar_colour, initials, toolbar, TOOLBAR_AVATARS};
+use copresence_core::{Member, SaveRecord, SiteState, UserId};
+use serde::Serialize;
+
+/// How many avatar colours the popup's palette has.
+pub const PALETTE: usize = 8;
+
+/// The connection as the user sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// Live: what the popup shows is current.
+    Connected,
+    /// Opening the stream (at start, or after a change of server or token).
+    Connecting,
+    /// The server cannot be reached; retrying.
+    Offline,
+    /// No token, or the server refused it.
+    SignedOut,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    pub connection: Connection,
+    /// For people: why offline or signed out.
+    pub message: Option<String>,
+}
+
+/// Someone on a site, with what their avatar and card show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub user_id: UserId,
+    pub name: String,
+    pub initials: String,
+    /// Index into the popup's palette, the same for this user everywhere.
+    pub colour: usize,
+    pub is_me: bool,
+    pub email: String,
+    pub has_teams: bool,
+    /// The page of their most recent session, its title, client and since when they are there.
+    pub page: String,
+    pub page_title: String,
+    pub client: String,
+    pub since: i64,
+    /// Every open session (a user may have several editors open).
+    pub sessions: Vec<PersonSession>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonSession {
+    pub page: String,
+    pub page_title: String,
+    pub client: String,
+    pub since: i64,
+}
+
+/// One page row of a site's tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PageRow {
+    pub path: String,
+    pub title: String,
+    pub depth: usize,
+    pub has_children: bool,
+    /// Who is on this page itself (you included, when another of your sessions is here).
+    pub here: Vec<Person>,
+    /// Who is on this page or any page under it: what a collapsed row shows.
+    pub rolled_up: Vec<Person>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SaveView {
+    pub name: String,
+    pub page_title: String,
+    pub version: i64,
+    pub at: i64,
+    pub forced: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SiteView {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub version: i64,
+    /// At most three avatars, never you.
+    pub toolbar: Vec<Person>,
+    /// Everyone else present: the "+N", expanding to `toolbar` followed by these.
+    pub overflow: Vec<Person>,
+    pub pages: Vec<PageRow>,
+    pub first_save: Option<SaveView>,
+    pub last_save: Option<SaveView>,
+}
+
+/// A site in the follow list of the settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FollowChoice {
+    pub id: String,
+    pub name: String,
+    pub followed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStorage {
+    /// In the operating system's keychain.
+    Keychain,
+    /// In a file readable only by you: no keychain was available.
+    File,
+    /// From `COPRESENCE_TOKEN`.
+    Environment,
+    /// No token.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsView {
+    pub server: String,
+    pub signed_in_as: Option<String>,
+    pub token_storage: TokenStorage,
+    /// Shown prominently when the token could not go into a keychain.
+    pub storage_warning: Option<String>,
+    pub notify_joins: bool,
+    pub notify_saves: bool,
+    pub quiet_hours_enabled: bool,
+    /// "HH:MM", local time.
+    pub quiet_start: String,
+    pub quiet_end: String,
+    pub autostart: bool,
+    pub sites: Vec<FollowChoice>,
+}
+
+/// Everything the popup renders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct View {
+    /// Grows with every change: the popup drops a view older than one it already has.
+    pub revision: u64,
+    pub status: Status,
+    pub me: Option<Person>,
+    /// Followed sites, in name order.
+    pub sites: Vec<SiteView>,
+    /// Notifications are paused until then (ms since the epoch).
+    pub paused_until: Option<i64>,
+    pub settings: SettingsView,
+}
+
+fn person(member: &Member, pages: &PageTree, me: Option<UserId>) -> Person {
+    person_at(member, pages, me, member.latest_session())
+}
+
+/// A person as shown on the page row `row`: their card names the session on that row (or, for
+/// a collapsed row, under it), not wherever they moved last.
+fn person_on_row(
+    member: &Member,
+    pages: &PageTree,
+    me: Option<UserId>,
+    row: usize,
+    rolled_up: bool,
+) -> Person {
+    let on_row = member
+        .sessions
+        .iter()
+        .filter(|s| {
+            pages.locate(&s.page).is_some_and(|at| {
+                if rolled_up {
+                    pages.is_under(at, row)
+                } else {
+                    at == row
+                }
+            })
+        })
+        .max_by_key(|s| (s.page_since, s.since));
+    person_at(member, pages, me, on_row.or(member.latest_session()))
+}
+
+fn person_at(
+    member: &Member,
+    pages: &PageTree,
+    me: Option<UserId>,
+    latest: Option<&copresence_core::SessionInfo>,
+) -> Person {
+    let sessions = member
+        .sessions
+        .iter()
+        .map(|s| PersonSession {
+            page: s.page.clone(),
+            page_title: pages.title(&s.page).to_owned(),
+            client: s.client.clone(),
+            since: s.page_since,
+        })
+        .collect();
+    Person {
+        user_id: member.user.id,
+        name: member.user.name.clone(),
+        initials: initials(&member.user.name),
+        colour: avatar_colour(member.user.id, PALETTE),
+        is_me: Some(member.user.id) == me,
+        email: member.user.email.clone(),
+        has_teams: member
+            .user
+            .teams
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty()),
+        page: latest.map(|s| s.page.clone()).unwrap_or_default(),
+        page_title: latest
+            .map(|s| pages.title(&s.page).to_owned())
+            .unwrap_or_default(),
+        client: latest.map(|s| s.client.clone()).unwrap_or_default(),
+        since: latest.map_or(0, |s| s.page_since),
+        sessions,
+    }
+}
+
+fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
+    SaveView {
+        name: save.user.name.clone(),
+        page_title: pages.title(&save.page).to_owned(),
+        version: save.version,
+        at: save.at,
+        forced: save.forced,
+    }
+}
+
+/// The view of one site for the user `me`.
+pub fn site_view(state: &SiteState, me: Option<UserId>) -> SiteView {
+    let pages = PageTree::new(&state.pages);
+    let members = state.members.members();
+    let bar = toolbar(members, me, TOOLBAR_AVATARS);
+    let rows = pages
+        .nodes()
+        .iter()
+        .enumerate()
+        .map(|(index, node)| PageRow {
+            path: node.path.clone(),
+            title: node.title.clone(),
+            depth: node.depth,
+            has_children: !node.children.is_empty(),
+            here: pages
+                .people_on(index, members, false)
+                .into_iter()
+                .map(|m| person_on_row(m, &pages, me, index, false))
+                .collect(),
+            rolled_up: pages
+                .people_on(index, members, true)
+                .into_iter()
+                .map(|m| person_on_row(m, &pages, me, index, true))
+                .collect(),
+        })
+        .collect();
+    SiteView {
+        id: state.site.id.clone(),
+        name: state.site.name.clone(),
+        url: state.site.url.clone(),
+        version: state.version,
+        toolbar: bar.shown.iter().map(|m| person(m, &pages, me)).collect(),
+        overflow: bar.overflow.iter().map(|m| person(m, &pages, me)).collect(),
+        pages: rows,
+        first_save: state.first_save.as_ref().map(|s| save_view(s, &pages)),
+        last_save: state.last_save.as_ref().map(|s| save_view(s, &pages)),
+    }
+}
+
+/// The followed sites of `live`, in name order.
+pub fn site_views(
+    live: &LiveState,
+    me: Option<UserId>,
+    followed: impl Fn(&str) -> bool,
+) -> Vec<SiteView> {
+    let mut sites: Vec<SiteView> = live
+        .sites()
+        .filter(|s| followed(&s.site.id))
+        .map(|s| site_view(s, me))
+        .collect();
+    sites.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+    sites
+}

@@ -1,0 +1,130 @@
+/**
+ * The contract with the Rust side: the JSON shape of `View` (src-tauri/src/view.rs), the
+ * payload of the `show` event, and the error every failing command rejects with.
+ * Keys stay snake_case, exactly as serde sends them.
+ */
+
+export type Connection = "connected" | "connecting" | "offline" | "signed_out";
+
+export interface Status {
+  connection: Connection;
+  /** For people: why offline or signed out. */
+  message: string | null;
+}
+
+export interface PersonSession {
+  page: string;
+  page_title: string;
+  client: string;
+  /** ms since the epoch */
+  since: number;
+}
+
+/** Someone on a site, with what their avatar and card show. */
+export interface Person extends PersonSession {
+  user_id: number;
+  name: string;
+  initials: string;
+  /** Index into the palette, 0..7. */
+  colour: number;
+  is_me: boolean;
+  email: string;
+  has_teams: boolean;
+  /** Every open session; `page`… above are the most recent one's. */
+  sessions: PersonSession[];
+}
+
+/** One page of a site's tree; rows arrive in tree order (parents before children). */
+export interface PageRow {
+  path: string;
+  title: string;
+  depth: number;
+  has_children: boolean;
+  /** Who is on this page itself: what an expanded row shows. */
+  here: Person[];
+  /** Who is on this page or under it: what a collapsed row shows. */
+  rolled_up: Person[];
+}
+
+export interface SaveView {
+  name: string;
+  page_title: string;
+  version: number;
+  at: number;
+  forced: boolean;
+}
+
+export interface SiteView {
+  id: string;
+  name: string;
+  url: string;
+  version: number;
+  /** At most three avatars, never you. */
+  toolbar: Person[];
+  /** Everyone else: the "+N", expanding to `toolbar` followed by these. */
+  overflow: Person[];
+  pages: PageRow[];
+  first_save: SaveView | null;
+  last_save: SaveView | null;
+}
+
+export type TokenStorage = "keychain" | "file" | "environment" | "none";
+
+export interface FollowChoice {
+  id: string;
+  name: string;
+  followed: boolean;
+}
+
+export interface SettingsView {
+  server: string;
+  signed_in_as: string | null;
+  token_storage: TokenStorage;
+  storage_warning: string | null;
+  notify_joins: boolean;
+  notify_saves: boolean;
+  quiet_hours_enabled: boolean;
+  /** "HH:MM", local time */
+  quiet_start: string;
+  quiet_end: string;
+  autostart: boolean;
+  sites: FollowChoice[];
+}
+
+/** Everything the popup renders. */
+export interface View {
+  /** Grows with every change on the Rust side: an older view is dropped. */
+  revision: number;
+  status: Status;
+  me: Person | null;
+  /** Followed sites, in name order. */
+  sites: SiteView[];
+  /** Notifications are paused until then (ms since the epoch). */
+  paused_until: number | null;
+  settings: SettingsView;
+}
+
+/** The argument of `update_preferences` (inner keys stay snake_case). */
+export interface Preferences {
+  notify_joins: boolean;
+  notify_saves: boolean;
+  quiet_hours_enabled: boolean;
+  quiet_start: string;
+  quiet_end: string;
+}
+
+export type Tab = "sites" | "settings";
+export type ContactKind = "email" | "teams";
+export type PauseUntil = "hour" | "tomorrow";
+
+/** Payload of the `show` event: the tray asks the popup to show a tab (and maybe a site). */
+export interface ShowRequest {
+  tab: Tab;
+  site: string | null;
+}
+
+/** What a failing command rejects with. */
+export interface CommandError {
+  code: string;
+  message: string;
+}
