@@ -5,18 +5,27 @@ CARGO ?= cargo
 DEMO_LISTEN ?= 127.0.0.1:7878
 DEMO_DATA ?= .copresence-demo
 
-.PHONY: all deps build test lint demo clean
+.PHONY: all deps ui build test test-desktop lint demo package clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+# The popup's bundle, embedded in the tray app when it compiles.
+ui: deps
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+build: ui
 	$(CARGO) build --workspace --bins
 
 test: build
+	cd ui && npm test
 	$(CARGO) test --workspace
+
+# The tray app under Xvfb with D-Bus, dunst and WebDriver (not yet part of `make test`).
+test-desktop: build
+	$(CARGO) test -p copresence-tests --test desktop -- --ignored --nocapture
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,6 +34,10 @@ lint:
 demo: build
 	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) scripts/demo.sh
 
+# A .deb of the tray app (the Tauri CLI comes from npm).
+package: ui
+	cd ui && npx --yes @tauri-apps/cli@2 build --config ../src-tauri/tauri.conf.json --bundles deb -- --manifest-path ../src-tauri/Cargo.toml
+
 clean:
 	$(CARGO) clean
-	rm -rf $(DEMO_DATA)
+	rm -rf $(DEMO_DATA) ui/dist

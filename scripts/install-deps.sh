@@ -2,23 +2,38 @@
 # Install what building and testing Copresence needs, if it is missing (Debian/Ubuntu).
 set -euo pipefail
 
-need=()
-command -v cc >/dev/null 2>&1 || need+=(build-essential)
-command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
-command -v curl >/dev/null 2>&1 || need+=(curl ca-certificates)
-# The browser test drives a real EventSource in headless Chromium.
-[ -x /usr/bin/chromium ] || need+=(chromium)
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
 
-if [ ${#need[@]} -gt 0 ]; then
-  echo "installing: ${need[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
+# Build: a C toolchain, and the GTK/WebKit libraries the tray app (Tauri) links against.
+# Tests: headless Chromium for the browser EventSource test; Xvfb, D-Bus, dunst and
+# WebKitWebDriver for the desktop test.
+packages=(build-essential pkg-config curl ca-certificates file libwebkit2gtk-4.1-dev
+  libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev chromium
+  xvfb xauth x11-utils dbus dbus-x11 dunst libnotify-bin imagemagick webkit2gtk-driver
+  nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+# Node may come from elsewhere than Debian's packages: only ask for it when absent.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  filtered=()
+  for p in "${missing[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is missing: install Rust from https://rustup.rs (or your distribution's rustc and cargo)" >&2
   exit 1
+fi
+if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]; then
+  echo "installing tauri-driver (WebDriver for the tray app's desktop test)"
+  cargo install tauri-driver --locked --quiet
 fi

@@ -73,6 +73,11 @@ impl Model {
             }
             Update::Snapshot(_) => {
                 self.live.apply(update);
+                if let Some(notifier) = self.notifier.as_mut() {
+                    for site in self.live.sites() {
+                        notifier.observe(site, at.now);
+                    }
+                }
                 self.connection = Connection::Connected;
                 self.message = None;
             }

@@ -13,8 +13,11 @@ use copresence_core::Event;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod desktop;
+
 /// The organisation every test starts from. Dee is a member of "private" only, and her name is
-/// hostile markup that must come back as plain text.
+/// hostile markup that must come back as plain text; Zoë's e-mail, name and Teams account are
+/// there to break links and markup that are not encoded.
 pub const ORG: &str = r#"
 [[users]]
 email = "ann@contoso.test"
@@ -30,11 +33,16 @@ email = "dee@contoso.test"
 name = "<img src=x onerror=alert(1)>"
 teams = "a?b&c#d%@x.test"
 
+[[users]]
+email = "z?o&e#%@contoso.test"
+name = "Zoë <b>Quinn</b>"
+teams = "zoë quinn@contoso.test"
+
 [[sites]]
 id = "contoso"
 name = "Contoso Portal"
 url = "https://contoso.example"
-members = ["ann@contoso.test", "bo@contoso.test"]
+members = ["ann@contoso.test", "bo@contoso.test", "z?o&e#%@contoso.test"]
 pages = [
   { path = "/", title = "Home" },
   { path = "/products", title = "Products" },

@@ -5,7 +5,9 @@
 //! [`MAX_EVENT_AGE_MS`] (a long-delayed replay) are old news and stay silent too. You are never
 //! told about yourself. A burst of joins on one site within [`BURST_WINDOW_MS`] of each other
 //! becomes one notification that is updated in place ("3 people joined Contoso Portal"); saves
-//! on one site coalesce the same way.
+//! on one site coalesce the same way. Someone seen on the site within [`REJOIN_QUIET_MS`] who
+//! joins again (their editor reconnecting to a restarted server) is not announced a second
+//! time.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,9 @@ use crate::roster::SiteState;
 
 /// Joins (or saves) on one site closer together than this become one notification.
 pub const BURST_WINDOW_MS: i64 = 5_000;
+/// Someone seen on a site this recently is not announced when they "join" again: after a
+/// server restart or a lost connection their editor simply comes back.
+pub const REJOIN_QUIET_MS: i64 = 90_000;
 /// An event older than this when it arrives is not announced.
 pub const MAX_EVENT_AGE_MS: i64 = 60_000;
 
@@ -106,6 +111,8 @@ pub struct Notifier {
     me: UserId,
     bursts: HashMap<(String, NoticeKind), Burst>,
     next_burst: u64,
+    /// When each (site, user) was last known present.
+    last_seen: HashMap<(String, UserId), i64>,
 }
 
 /// "Ann", "Ann and Bo", "Ann, Bo and Carla", "Ann, Bo and 3 others".
@@ -125,7 +132,23 @@ impl Notifier {
             me,
             bursts: HashMap::new(),
             next_burst: 1,
+            last_seen: HashMap::new(),
         }
+    }
+
+    /// Remember who is on `site` at `now` (call it with every snapshot).
+    pub fn observe(&mut self, site: &SiteState, now: i64) {
+        for member in site.members.members() {
+            self.last_seen
+                .insert((site.site.id.clone(), member.user.id), now);
+        }
+    }
+
+    /// Whether `user` was on `site` recently enough that a join is a return, not news.
+    fn recently_seen(&self, site: &str, user: UserId, now: i64) -> bool {
+        self.last_seen
+            .get(&(site.to_owned(), user))
+            .is_some_and(|seen| now - seen <= REJOIN_QUIET_MS)
     }
 
     /// Record one more occurrence in the site's burst of this kind; returns the burst.
@@ -167,7 +190,19 @@ impl Notifier {
         preferences: &Preferences,
         at: Moment,
     ) -> Option<Notice> {
-        if !followed || preferences.silenced(at) {
+        let returning = match event {
+            Event::Join { member, .. } => self.recently_seen(&site.site.id, member.user.id, at.now),
+            _ => false,
+        };
+        // Whoever this event shows present, or just saw leave, was there until now.
+        match event {
+            Event::Leave { user, .. } => {
+                self.last_seen
+                    .insert((site.site.id.clone(), user.id), at.now);
+            }
+            _ => self.observe(site, at.now),
+        }
+        if !followed || returning || preferences.silenced(at) {
             return None;
         }
         let site_name = site.site.name.clone();
@@ -440,6 +475,37 @@ mod tests {
             "after the window a new notification starts"
         );
         assert_eq!(fourth.summary, "Dev joined Contoso Portal");
+    }
+
+    #[test]
+    fn someone_coming_back_after_a_restart_is_not_announced_again() {
+        let mut notifier = Notifier::new(ME);
+        let prefs = Preferences::default();
+        let with_ann = site(vec![member(2, "Ann", "/")]);
+        notifier.observe(&with_ann, NOW);
+        // The server restarted: Ann's editor heartbeats back in, which the server calls a join.
+        let back = NOW + 30_000;
+        assert!(notifier
+            .notice(&join(2, "Ann", back), &with_ann, true, &prefs, moment(back))
+            .is_none());
+        // Someone who left long ago and comes back is news again.
+        let leave = Event::Leave {
+            site: "contoso".into(),
+            user: user(2, "Ann"),
+            reason: crate::protocol::LeaveReason::Left,
+            at: back,
+        };
+        notifier.notice(&leave, &site(vec![]), true, &prefs, moment(back));
+        let much_later = back + REJOIN_QUIET_MS + 1;
+        assert!(notifier
+            .notice(
+                &join(2, "Ann", much_later),
+                &with_ann,
+                true,
+                &prefs,
+                moment(much_later)
+            )
+            .is_some());
     }
 
     #[test]

@@ -1,0 +1,419 @@
+//! A headless desktop for the tray app: Xvfb, a private D-Bus session bus, the dunst
+//! notification daemon, a `dbus-monitor` recording every freedesktop `Notify` call, and the
+//! real `copresence-tray` driven over WebDriver (tauri-driver + WebKitWebDriver).
+//!
+//! `make test` installs all of these (Debian packages, `cargo install tauri-driver`).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+fn require(tool: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(tool))
+            .find(|path| path.is_file())
+    });
+    let cargo_bin = dirs_cargo_bin().join(tool);
+    found
+        .or_else(|| cargo_bin.is_file().then_some(cargo_bin))
+        .unwrap_or_else(|| {
+            panic!("{tool} is needed for the desktop tests: run `make test`, which installs it")
+        })
+}
+
+fn dirs_cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default()
+        .join("bin")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_until(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !ready() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} not ready within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// One freedesktop `Notify` call as recorded on the bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notify {
+    /// Seconds since the epoch, as dbus-monitor stamps it.
+    pub time: f64,
+    pub app: String,
+    pub replaces_id: u32,
+    pub summary: String,
+    pub body: String,
+}
+
+/// Parse `dbus-monitor` output into the `Notify` calls it recorded.
+pub fn parse_notify_calls(log: &str) -> Vec<Notify> {
+    let mut calls = Vec::new();
+    for block in log.split("method call time=").skip(1) {
+        let mut lines = block.lines();
+        let header = lines.next().unwrap_or_default();
+        if !header.contains("member=Notify") {
+            continue;
+        }
+        let time = header
+            .split_whitespace()
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0.0);
+        let mut strings = Vec::new();
+        let mut replaces_id = 0;
+        for line in lines {
+            let line = line.trim();
+            if let Some(value) = line.strip_prefix("string \"") {
+                strings.push(value.strip_suffix('"').unwrap_or(value).to_owned());
+            } else if let Some(value) = line.strip_prefix("uint32 ") {
+                if strings.len() == 1 {
+                    replaces_id = value.parse().unwrap_or(0);
+                }
+            }
+            if strings.len() >= 4 {
+                break;
+            }
+        }
+        if strings.len() >= 4 {
+            calls.push(Notify {
+                time,
+                app: strings[0].clone(),
+                replaces_id,
+                summary: strings[2].clone(),
+                body: strings[3].clone(),
+            });
+        }
+    }
+    calls
+}
+
+/// A headless desktop session; everything in it is stopped when it is dropped.
+pub struct Desktop {
+    pub display: String,
+    pub bus: String,
+    pub dir: tempfile::TempDir,
+    children: Vec<Child>,
+}
+
+impl Desktop {
+    pub fn start() -> Desktop {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut desktop = Desktop {
+            display: String::new(),
+            bus: String::new(),
+            dir,
+            children: Vec::new(),
+        };
+        // A display number nobody holds.
+        let number = (90..400)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+                    && !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+            })
+            .expect("a free X display number");
+        desktop.display = format!(":{number}");
+        let xvfb = Command::new(require("Xvfb"))
+            .args([
+                &desktop.display,
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        desktop.children.push(xvfb);
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        wait_until("Xvfb", Duration::from_secs(10), || socket.exists());
+
+        let mut bus = Command::new(require("dbus-daemon"))
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon starts");
+        let mut address = String::new();
+        BufReader::new(bus.stdout.take().expect("piped"))
+            .read_line(&mut address)
+            .expect("dbus-daemon prints its address");
+        desktop.bus = address.trim().to_owned();
+        desktop.children.push(bus);
+
+        let dunst = desktop
+            .command(require("dunst"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dunst starts");
+        desktop.children.push(dunst);
+        let bus_has = |name: &str| {
+            desktop
+                .command("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    &format!("string:{name}"),
+                ])
+                .output()
+                .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("boolean true"))
+        };
+        wait_until("dunst", Duration::from_secs(10), || {
+            bus_has("org.freedesktop.Notifications")
+        });
+
+        let log = std::fs::File::create(desktop.notify_log()).expect("the notify log");
+        let monitor = desktop
+            .command(require("dbus-monitor"))
+            .args([
+                "--session",
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor starts");
+        desktop.children.push(monitor);
+        // dbus-monitor prints its own greeting once it is listening.
+        wait_until("dbus-monitor", Duration::from_secs(10), || {
+            std::fs::metadata(desktop.notify_log()).is_ok_and(|m| m.len() > 0)
+        });
+        desktop
+    }
+
+    fn notify_log(&self) -> PathBuf {
+        self.dir.path().join("notify.log")
+    }
+
+    /// A command that runs inside this desktop session.
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
+            .env("NO_AT_BRIDGE", "1");
+        command
+    }
+
+    /// Every `Notify` call so far.
+    pub fn notifications(&self) -> Vec<Notify> {
+        parse_notify_calls(&std::fs::read_to_string(self.notify_log()).unwrap_or_default())
+    }
+
+    /// Wait for a `Notify` call whose summary contains `text`, among those after the first
+    /// `skip` calls.
+    pub fn wait_for_notification(&self, skip: usize, text: &str, within: Duration) -> Notify {
+        let deadline = Instant::now() + within;
+        loop {
+            let calls = self.notifications();
+            if let Some(found) = calls.iter().skip(skip).find(|n| n.summary.contains(text)) {
+                return found.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no notification with {text:?} within {within:?}; got {calls:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Save a picture of the whole screen.
+    pub fn screenshot(&self, path: &Path) {
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        let status = self
+            .command(require("import"))
+            .args(["-window", "root"])
+            .arg(path)
+            .status()
+            .expect("imagemagick's import runs");
+        assert!(status.success(), "screenshot failed");
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        for child in self.children.iter_mut().rev() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The real tray app, started by tauri-driver inside a [`Desktop`] and driven over WebDriver.
+pub struct TrayApp {
+    pub webdriver: fantoccini::Client,
+    driver: Child,
+    /// Where the `xdg-open` stand-in records every URL handed to the operating system.
+    pub opened_log: PathBuf,
+}
+
+impl TrayApp {
+    /// Launch `copresence-tray` signed in with `token` on `server`, its popup open.
+    pub async fn launch(desktop: &Desktop, server: &str, token: &str) -> TrayApp {
+        let bin_dir = desktop.dir.path().join("bin");
+        std::fs::create_dir_all(&bin_dir).unwrap();
+        let opened_log = desktop.dir.path().join("opened.log");
+        let stand_in = bin_dir.join("xdg-open");
+        std::fs::write(
+            &stand_in,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+                opened_log.display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        std::fs::set_permissions(
+            &stand_in,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let (port, native_port) = (free_port(), free_port());
+        let driver = desktop
+            .command(require("tauri-driver"))
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("PATH", path)
+            .env("COPRESENCE_SERVER", server)
+            .env("COPRESENCE_TOKEN", token)
+            .env("COPRESENCE_OPEN_POPUP", "1")
+            .env("XDG_CONFIG_HOME", desktop.dir.path().join("config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver starts");
+        wait_until("tauri-driver", Duration::from_secs(15), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let capabilities = json!({
+            "browserName": "wry",
+            "tauri:options": { "application": crate::bin("copresence-tray") },
+        });
+        let capabilities = capabilities.as_object().cloned().unwrap();
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let webdriver = fantoccini::ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the tray app");
+        TrayApp {
+            webdriver,
+            driver,
+            opened_log,
+        }
+    }
+
+    /// The URLs handed to the operating system so far.
+    pub fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.opened_log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Wait for an element matching a CSS selector.
+    pub async fn wait_for(&self, css: &str, within: Duration) -> fantoccini::elements::Element {
+        self.webdriver
+            .wait()
+            .at_most(within)
+            .for_element(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} within {within:?}: {e}"))
+    }
+
+    /// Wait until no element matches a CSS selector.
+    pub async fn wait_gone(&self, css: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let found = self
+                .webdriver
+                .find_all(fantoccini::Locator::Css(css))
+                .await
+                .map(|all| all.len())
+                .unwrap_or(0);
+            if found == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} still there after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn quit(mut self) {
+        let _ = self.webdriver.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for TrayApp {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_calls_are_parsed_from_dbus_monitor_output() {
+        let log = r#"signal time=1.0 sender=org.freedesktop.DBus -> destination=:1.2 serial=2 path=/org/freedesktop/DBus; interface=org.freedesktop.DBus; member=NameAcquired
+   string ":1.2"
+method call time=1795426000.250000 sender=:1.5 -> destination=org.freedesktop.Notifications serial=7 path=/org/freedesktop/Notifications; interface=org.freedesktop.Notifications; member=Notify
+   string "Copresence"
+   uint32 4
+   string ""
+   string "Zoë <b>Quinn</b> joined Contoso Portal"
+   string "on Pricing"
+   array [
+      string "default"
+      string "Open"
+   ]
+"#;
+        let calls = parse_notify_calls(log);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].summary, "Zoë <b>Quinn</b> joined Contoso Portal");
+        assert_eq!(calls[0].body, "on Pricing");
+        assert_eq!(calls[0].replaces_id, 4);
+        assert!((calls[0].time - 1_795_426_000.25).abs() < 1e-6);
+    }
+}

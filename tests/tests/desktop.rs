@@ -1,0 +1,184 @@
+//! The tray app end to end, for real: a headless desktop (Xvfb, D-Bus, dunst), the real
+//! service, the real `copresence-tray` driven over WebDriver, and another user publishing with
+//! the `copresence` CLI. Asserts what the user would see and hear: the freedesktop `Notify`
+//! calls, the avatar on the right page, the exact links handed to the operating system, the
+//! offline banner when the server goes away, and no second announcement when it comes back.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use copresence_tests::desktop::{Desktop, TrayApp};
+use copresence_tests::{bin, TestServer};
+use fantoccini::Locator;
+
+const ZOE: &str = "Zoë <b>Quinn</b>";
+const ZOE_EMAIL: &str = "z?o&e#%@contoso.test";
+
+fn cli(server: &TestServer, token: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(bin("copresence"));
+    command
+        .env("COPRESENCE_SERVER", &server.url)
+        .env("COPRESENCE_TOKEN", token)
+        .env("XDG_CONFIG_HOME", server.dir.path());
+    command
+}
+
+/// Stops Zoë's editor however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("artifacts")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a headless desktop session and tauri-driver: `make test-desktop`"]
+async fn the_tray_app_shows_announces_and_links_presence_for_real() {
+    let desktop = Desktop::start();
+    // A short TTL makes the CLI heartbeat every second, so Zoë's editor is back within a
+    // second of the server's restart.
+    let mut server = TestServer::start(&["--session-ttl", "3s"]).await;
+    let tray_user = server.token("bo@contoso.test");
+    let zoe_token = server.token(ZOE_EMAIL);
+    let app = TrayApp::launch(&desktop, &server.url, &tray_user).await;
+    let wait = Duration::from_secs(20);
+
+    app.wait_for(r#"[data-testid="site"][data-site="contoso"]"#, wait)
+        .await;
+    app.wait_gone(r#"[data-testid="banner"]"#, wait).await;
+
+    // Zoë opens Pricing in her editor.
+    let before = desktop.notifications().len();
+    let zoe = cli(&server, &zoe_token)
+        .args([
+            "join",
+            "contoso",
+            "/products/pricing",
+            "--session",
+            "zoe-studio",
+            "--client",
+            "studio",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the CLI starts");
+    let zoe = KillOnDrop(zoe);
+    let joined = desktop.wait_for_notification(before, "joined", Duration::from_secs(10));
+    assert_eq!(joined.summary, format!("{ZOE} joined Contoso Portal"));
+    assert_eq!(joined.body, "on Pricing");
+    assert_eq!(joined.app, "Copresence");
+
+    // Her avatar is on Pricing, her name as text (no markup rendered).
+    let avatar = app
+        .wait_for(
+            r#"[data-site="contoso"] [data-testid="page"][data-path="/products/pricing"] [data-testid="avatar"]"#,
+            wait,
+        )
+        .await;
+    assert_eq!(
+        avatar.attr("data-name").await.unwrap().as_deref(),
+        Some(ZOE)
+    );
+    let bold = app
+        .webdriver
+        .find_all(Locator::Css("b, img"))
+        .await
+        .unwrap();
+    assert!(bold.is_empty(), "markup from a name was rendered");
+
+    // Her card, and the exact links handed to the operating system.
+    avatar.click().await.unwrap();
+    let card = app.wait_for(r#"[data-testid="card"]"#, wait).await;
+    let text = card.text().await.unwrap();
+    for expected in [ZOE, ZOE_EMAIL, "Pricing", "studio"] {
+        assert!(
+            text.contains(expected),
+            "the card lacks {expected:?}: {text:?}"
+        );
+    }
+    app.wait_for(r#"[data-testid="chat-teams"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(r#"[data-testid="send-email"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.opened().len() < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.opened(),
+        [
+            "https://teams.microsoft.com/l/chat/0/0?users=zo%C3%AB%20quinn@contoso.test",
+            "mailto:z%3Fo%26e%23%25@contoso.test",
+        ]
+    );
+    desktop.screenshot(&artifacts().join("popup.png"));
+
+    // Zoë saves Pricing.
+    let before = desktop.notifications().len();
+    let saved = cli(&server, &zoe_token)
+        .args(["save", "contoso", "/products/pricing"])
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let notice = desktop.wait_for_notification(before, "saved", Duration::from_secs(10));
+    assert_eq!(
+        notice.summary,
+        format!("{ZOE} saved Pricing on Contoso Portal")
+    );
+    let last_save = app
+        .wait_for(r#"[data-site="contoso"] [data-testid="last-save"]"#, wait)
+        .await;
+    let deadline = std::time::Instant::now() + wait;
+    while !last_save.text().await.unwrap().contains(ZOE) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the last save does not name Zoë"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The server goes away: the popup says so.
+    server.stop().await;
+    app.wait_for(r#"[data-testid="banner"][data-connection="offline"]"#, wait)
+        .await;
+
+    // It comes back: the app recovers by itself, Zoë's editor heartbeats back in, and nobody
+    // is announced again.
+    let before = desktop.notifications().len();
+    server.restart().await;
+    app.wait_gone(r#"[data-testid="banner"]"#, Duration::from_secs(30))
+        .await;
+    app.wait_for(
+        r#"[data-site="contoso"] [data-testid="page"][data-path="/products/pricing"] [data-testid="avatar"]"#,
+        wait,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again: Vec<_> = desktop.notifications().into_iter().skip(before).collect();
+    assert!(
+        again.is_empty(),
+        "announced again after the restart: {again:#?}"
+    );
+
+    drop(zoe);
+    app.quit().await;
+}
