@@ -14,7 +14,7 @@ deps:
 
 # The popup's bundle, embedded in the tray app when it compiles.
 ui: deps
-	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build
 
 build: ui
 	$(CARGO) build --workspace --bins
