@@ -41,8 +41,13 @@ fn artifacts() -> PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs a headless desktop session and tauri-driver: `make test-desktop`"]
 async fn the_tray_app_shows_announces_and_links_presence_for_real() {
+    tokio::time::timeout(Duration::from_secs(180), tray_end_to_end())
+        .await
+        .expect("the desktop test finishes within 3 minutes");
+}
+
+async fn tray_end_to_end() {
     let desktop = Desktop::start();
     // A short TTL makes the CLI heartbeat every second, so Zoë's editor is back within a
     // second of the server's restart.
@@ -102,7 +107,8 @@ async fn the_tray_app_shows_announces_and_links_presence_for_real() {
     for expected in [ZOE, ZOE_EMAIL, "Pricing", "studio"] {
         assert!(
             text.contains(expected),
-            "the card lacks {expected:?}: {text:?}"
+            "the card lacks {expected:?}: {text:?} in {}",
+            card.html(false).await.unwrap_or_default()
         );
     }
     app.wait_for(r#"[data-testid="chat-teams"]"#, wait)
