@@ -115,20 +115,7 @@ impl Model {
     pub fn view(&self, now: i64) -> View {
         let me = self.me.as_ref().map(|m| m.id);
         let sites = site_views(&self.live, me, |site| self.settings.follows(site));
-        let me_person = self.me.as_ref().map(|user| crate::view::Person {
-            user_id: user.id,
-            name: user.name.clone(),
-            initials: copresence_core::toolbar::initials(&user.name),
-            colour: copresence_core::toolbar::avatar_colour(user.id, crate::view::PALETTE),
-            is_me: true,
-            email: user.email.clone(),
-            has_teams: user.teams.is_some(),
-            page: String::new(),
-            page_title: String::new(),
-            client: String::new(),
-            since: 0,
-            sessions: Vec::new(),
-        });
+        let me_person = self.me.as_ref().map(crate::view::me_person);
         let mut follow: Vec<FollowChoice> = self
             .live
             .sites()

@@ -216,6 +216,15 @@ fn person_at(
     }
 }
 
+/// The signed-in user, for the popup's header: the same card rules as everyone else.
+pub fn me_person(user: &copresence_core::UserCard) -> Person {
+    let member = Member {
+        user: user.clone(),
+        sessions: Vec::new(),
+    };
+    person_at(&member, &PageTree::default(), Some(user.id), None)
+}
+
 fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
     SaveView {
         name: save.user.name.clone(),
