@@ -218,6 +218,34 @@ impl Desktop {
         command
     }
 
+    /// The unique names of every connection on the session bus.
+    pub fn bus_names(&self) -> Vec<String> {
+        let out = self
+            .command("busctl")
+            .args([
+                "--user",
+                "--json=short",
+                "call",
+                "org.freedesktop.DBus",
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "ListNames",
+            ])
+            .output();
+        let names: serde_json::Value = out
+            .ok()
+            .and_then(|out| serde_json::from_slice(&out.stdout).ok())
+            .unwrap_or_default();
+        names["data"][0]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str())
+            .filter(|n| n.starts_with(':'))
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Every `Notify` call so far.
     pub fn notifications(&self) -> Vec<Notify> {
         parse_notify_calls(&std::fs::read_to_string(self.notify_log()).unwrap_or_default())
@@ -253,6 +281,216 @@ impl Desktop {
             .expect("imagemagick's import runs");
         assert!(status.success(), "screenshot failed");
     }
+}
+
+/// The tray icon as the desktop sees it: the StatusNotifierItem and its `com.canonical.dbusmenu`
+/// menu that libayatana-appindicator exports on the session bus. Reading them (and clicking
+/// menu items with the menu's `Event` method) is what a Linux panel does with the tray.
+pub struct Tray<'d> {
+    desktop: &'d Desktop,
+    owner: String,
+}
+
+/// One item of the tray menu.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MenuItem {
+    pub id: i64,
+    pub label: String,
+    pub enabled: bool,
+    pub children: Vec<MenuItem>,
+}
+
+impl MenuItem {
+    fn flatten<'a>(&'a self, into: &mut Vec<&'a MenuItem>) {
+        for child in &self.children {
+            into.push(child);
+            child.flatten(into);
+        }
+    }
+}
+
+/// The object path tray-icon gives the item whose tray id is `copresence`.
+const TRAY_ITEM_PATH: &str = "/org/ayatana/NotificationItem/tray_icon_tray_app_copresence";
+
+impl<'d> Tray<'d> {
+    /// Find the tray item on the bus, waiting for the app to export it.
+    pub fn find(desktop: &'d Desktop, within: Duration) -> Tray<'d> {
+        let deadline = Instant::now() + within;
+        loop {
+            for name in desktop.bus_names() {
+                let tray = Tray {
+                    desktop,
+                    owner: name,
+                };
+                if tray.property("Id").is_some() {
+                    return tray;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no tray icon on the session bus within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn busctl(&self, args: &[&str]) -> Option<serde_json::Value> {
+        let out = self
+            .desktop
+            .command("busctl")
+            .args(["--user", "--json=short", "--timeout=2"])
+            .args(args)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            return None;
+        }
+        if out.stdout.iter().all(u8::is_ascii_whitespace) {
+            // A method with no reply arguments.
+            return Some(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&out.stdout).ok()
+    }
+
+    fn property(&self, name: &str) -> Option<serde_json::Value> {
+        self.busctl(&[
+            "get-property",
+            &self.owner,
+            TRAY_ITEM_PATH,
+            "org.kde.StatusNotifierItem",
+            name,
+        ])
+        .map(|v| v["data"].clone())
+    }
+
+    /// The label beside the icon (the number of people present), empty when there is none.
+    pub fn label(&self) -> String {
+        self.property("XAyatanaLabel")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Which of the app's icons (`icons/tray-<name>.png`) the tray shows now, by its pixels.
+    pub fn icon(&self) -> Option<&'static str> {
+        let path = self.property("IconName")?.as_str()?.to_owned();
+        let shown = decode_png(&std::fs::read(path).ok()?)?;
+        let icons = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../icons");
+        ["idle", "active", "offline", "error"]
+            .into_iter()
+            .find(|name| {
+                std::fs::read(icons.join(format!("tray-{name}.png")))
+                    .ok()
+                    .and_then(|bytes| decode_png(&bytes))
+                    .is_some_and(|pixels| pixels == shown)
+            })
+    }
+
+    /// The menu as the panel would draw it.
+    pub fn menu(&self) -> MenuItem {
+        let layout = self
+            .busctl(&[
+                "call",
+                &self.owner,
+                &format!("{TRAY_ITEM_PATH}/Menu"),
+                "com.canonical.dbusmenu",
+                "GetLayout",
+                "iias",
+                "0",
+                "--",
+                "-1",
+                "2",
+                "label",
+                "enabled",
+            ])
+            .expect("the tray menu's layout");
+        parse_menu(&layout["data"][1]).expect("a dbusmenu layout")
+    }
+
+    /// Every label in the menu, depth first.
+    pub fn menu_labels(&self) -> Vec<String> {
+        let menu = self.menu();
+        let mut items = Vec::new();
+        menu.flatten(&mut items);
+        items.iter().map(|i| i.label.clone()).collect()
+    }
+
+    /// Click the menu item labelled `label`, as a panel does.
+    pub fn click(&self, label: &str) {
+        // The app rebuilds its menu when what it shows changes, which renumbers the items: a
+        // click can miss by a hair, as it could for a person; look again and retry.
+        for _ in 0..5 {
+            let menu = self.menu();
+            let mut items = Vec::new();
+            menu.flatten(&mut items);
+            let item = items
+                .iter()
+                .find(|i| i.label == label)
+                .unwrap_or_else(|| panic!("no {label:?} in the tray menu: {menu:#?}"));
+            let clicked = self.busctl(&[
+                "call",
+                &self.owner,
+                &format!("{TRAY_ITEM_PATH}/Menu"),
+                "com.canonical.dbusmenu",
+                "Event",
+                "isvu",
+                &item.id.to_string(),
+                "clicked",
+                "i",
+                "0",
+                "0",
+            ]);
+            if clicked.is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the tray menu did not take a click on {label:?}");
+    }
+
+    /// Wait until `ready` holds for the tray, or fail saying what it showed.
+    pub fn wait_until(&self, what: &str, within: Duration, ready: impl Fn(&Tray) -> bool) {
+        let deadline = Instant::now() + within;
+        while !ready(self) {
+            assert!(
+                Instant::now() < deadline,
+                "the tray never showed {what} within {within:?}: icon {:?}, label {:?}, menu {:#?}",
+                self.icon(),
+                self.label(),
+                self.menu_labels()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn decode_png(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .ok()?;
+    let mut pixels = vec![0; reader.output_buffer_size()?];
+    let info = reader.next_frame(&mut pixels).ok()?;
+    pixels.truncate(info.buffer_size());
+    Some(pixels)
+}
+
+/// One `(ia{sv}av)` node of a dbusmenu layout, as `busctl --json` prints it.
+fn parse_menu(node: &serde_json::Value) -> Option<MenuItem> {
+    let id = node[0].as_i64()?;
+    let props = &node[1];
+    let children = node[2]
+        .as_array()?
+        .iter()
+        .filter_map(|child| parse_menu(&child["data"]))
+        .collect();
+    Some(MenuItem {
+        id,
+        label: props["label"]["data"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        enabled: props["enabled"]["data"].as_bool().unwrap_or(true),
+        children,
+    })
 }
 
 impl Drop for Desktop {
@@ -393,6 +631,34 @@ impl Drop for TrayApp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dbusmenu_layout_is_parsed_from_busctl_json() {
+        let layout: serde_json::Value = serde_json::from_str(
+            r#"{"type":"u(ia{sv}av)","data":[22,[0,{"label":{"type":"s","data":"Label Empty"}},[
+              {"type":"(ia{sv}av)","data":[388,{"label":{"type":"s","data":"1 person on your sites"},"enabled":{"type":"b","data":false}},[]]},
+              {"type":"(ia{sv}av)","data":[389,{"enabled":{"type":"b","data":true}},[]]},
+              {"type":"(ia{sv}av)","data":[402,{"label":{"type":"s","data":"Pause notifications"}},[
+                {"type":"(ia{sv}av)","data":[403,{"label":{"type":"s","data":"For 1 hour"}},[]]}]]}]]]}"#,
+        )
+        .unwrap();
+        let menu = parse_menu(&layout["data"][1]).unwrap();
+        let mut items = Vec::new();
+        menu.flatten(&mut items);
+        let labels: Vec<_> = items
+            .iter()
+            .map(|i| (i.id, i.label.as_str(), i.enabled))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                (388, "1 person on your sites", false),
+                (389, "", true),
+                (402, "Pause notifications", true),
+                (403, "For 1 hour", true),
+            ]
+        );
+    }
 
     #[test]
     fn notify_calls_are_parsed_from_dbus_monitor_output() {

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use copresence_tests::desktop::{Desktop, TrayApp};
+use copresence_tests::desktop::{Desktop, Tray, TrayApp};
 use copresence_tests::{bin, TestServer};
 use fantoccini::Locator;
 
@@ -60,6 +60,14 @@ async fn tray_end_to_end() {
     app.wait_for(r#"[data-testid="site"][data-site="contoso"]"#, wait)
         .await;
     app.wait_gone(r#"[data-testid="banner"]"#, wait).await;
+    let tray = Tray::find(&desktop, wait);
+    tray.wait_until("the idle icon", wait, |t| {
+        t.icon() == Some("idle")
+            && t.label().is_empty()
+            && t.menu_labels()
+                .iter()
+                .any(|l| l == "Nobody else on your sites")
+    });
 
     // Zoë opens Pricing in her editor.
     let before = desktop.notifications().len();
@@ -81,6 +89,14 @@ async fn tray_end_to_end() {
     assert_eq!(joined.summary, format!("{ZOE} joined Contoso Portal"));
     assert_eq!(joined.body, "on Pricing");
     assert_eq!(joined.app, "Copresence");
+    tray.wait_until("Zoë on Contoso Portal", wait, |t| {
+        let menu = t.menu_labels();
+        t.icon() == Some("active")
+            && t.label() == "1"
+            && menu.iter().any(|l| l == "1 person on your sites")
+            && menu.iter().any(|l| l == "Contoso Portal (1)")
+            && menu.iter().any(|l| l == &format!("    {ZOE} — Pricing"))
+    });
 
     // Her avatar is on Pricing, her name as text (no markup rendered).
     let avatar = app
@@ -162,10 +178,48 @@ async fn tray_end_to_end() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // The server goes away: the popup says so.
+    // Paused from the tray menu: Ann's arrival shows in the tray but raises nothing.
+    tray.click("For 1 hour");
+    tray.wait_until("the pause", wait, |t| {
+        let menu = t.menu_labels();
+        menu.iter().any(|l| l == "Notifications paused")
+            && menu.iter().any(|l| l == "Resume notifications")
+    });
+    let before = desktop.notifications().len();
+    let ann_token = server.token("ann@contoso.test");
+    let ann = cli(&server, &ann_token)
+        .args(["join", "contoso", "/", "--once"])
+        .output()
+        .unwrap();
+    assert!(
+        ann.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ann.stderr)
+    );
+    tray.wait_until("Ann beside Zoë", wait, |t| {
+        t.menu_labels().iter().any(|l| l == "    Ann Lee — Home")
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let during_pause: Vec<_> = desktop.notifications().into_iter().skip(before).collect();
+    assert!(
+        during_pause.is_empty(),
+        "notified while paused: {during_pause:#?}"
+    );
+    tray.click("Resume notifications");
+    tray.wait_until("notifications resumed", wait, |t| {
+        t.menu_labels().iter().any(|l| l == "Pause notifications")
+    });
+
+    // The server goes away: the popup and the tray say so.
     server.stop().await;
     app.wait_for(r#"[data-testid="banner"][data-connection="offline"]"#, wait)
         .await;
+    tray.wait_until("the offline icon", wait, |t| {
+        t.icon() == Some("offline")
+            && t.menu_labels()
+                .iter()
+                .any(|l| l == "Offline — reconnecting…")
+    });
 
     // It comes back: the app recovers by itself, Zoë's editor heartbeats back in, and nobody
     // is announced again.
@@ -178,6 +232,9 @@ async fn tray_end_to_end() {
         wait,
     )
     .await;
+    tray.wait_until("Zoë back", wait, |t| {
+        t.icon() == Some("active") && t.label() == "1"
+    });
     tokio::time::sleep(Duration::from_secs(2)).await;
     let again: Vec<_> = desktop.notifications().into_iter().skip(before).collect();
     assert!(

@@ -30,8 +30,15 @@ pub fn toolbar<'m>(members: &'m [Member], me: Option<UserId>, max_shown: usize) 
 
 /// Up to two initials for an avatar: "Ann Lee" → "AL", "bo" → "B".
 pub fn initials(name: &str) -> String {
-    let mut words = name.split_whitespace().filter_map(|w| w.chars().next());
-    let first = words.next();
+    // Words that start with punctuation ("(Contractor)", "<b>Quinn</b>") would put that
+    // punctuation in the circle; they are skipped unless nothing else is left.
+    let mut words = name
+        .split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .filter(|c| c.is_alphanumeric());
+    let first = words
+        .next()
+        .or_else(|| name.chars().find(|c| c.is_alphanumeric()));
     let last = words.next_back();
     first
         .into_iter()
@@ -96,6 +103,11 @@ mod tests {
         assert_eq!(initials("Mary Ann van Dyke"), "MD");
         assert_eq!(initials("  "), "");
         assert_eq!(initials("émile zola"), "ÉZ");
+        assert_eq!(initials("Zoë <b>Quinn</b>"), "Z");
+        assert_eq!(initials("(Contractor) Ann Lee"), "AL");
+        assert_eq!(initials("<img src=x onerror=alert(1)>"), "SO");
+        assert_eq!(initials("<<>>"), "");
+        assert_eq!(initials("<3"), "3");
     }
 
     #[test]
