@@ -4,6 +4,8 @@
 CARGO ?= cargo
 DEMO_LISTEN ?= 127.0.0.1:7878
 DEMO_DATA ?= .copresence-demo
+# tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
+DEMO_UI ?= tray
 
 .PHONY: all deps ui build test test-desktop lint demo package clean
 
@@ -32,7 +34,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 demo: build
-	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) scripts/demo.sh
+	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) DEMO_UI=$(DEMO_UI) scripts/demo.sh
 
 # A .deb of the tray app (the Tauri CLI comes from npm).
 package: ui

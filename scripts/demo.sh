@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Start the demo server (an organisation with simulated makers) and watch it from the CLI,
-# signed in as you@example.com. Ctrl-C stops both.
+# Start the demo server (an organisation with simulated makers) and the tray app signed in as
+# you@example.com, following every demo site, its popup open. Without a display (a server, an
+# SSH session) it watches from the CLI instead; DEMO_UI=cli asks for that anywhere.
+# Ctrl-C stops both.
 set -euo pipefail
 
 listen=${DEMO_LISTEN:-127.0.0.1:7878}
@@ -24,6 +26,20 @@ for _ in $(seq 100); do
 done
 url=$(grep -o 'http://[^ ]*' "$data/server.out" | head -n1)
 echo "demo server on $url (log: $log); you are you@example.com, token in $data/you.token"
-echo "watching every demo site; Ctrl-C to stop"
-echo
-COPRESENCE_SERVER=$url COPRESENCE_TOKEN=$(cat "$data/you.token") "$bin/copresence" watch
+token=$(cat "$data/you.token")
+
+ui=${DEMO_UI:-tray}
+if [ "$ui" = tray ] && [ "$(uname)" != Darwin ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "no display here: watching from the CLI instead of the tray app"
+  ui=cli
+fi
+if [ "$ui" = cli ]; then
+  echo "watching every demo site; Ctrl-C to stop"
+  echo
+  COPRESENCE_SERVER=$url COPRESENCE_TOKEN=$token "$bin/copresence" watch
+else
+  echo "starting the tray app (its settings in $data/config); Ctrl-C or Quit in its menu to stop"
+  # Its own settings directory: the demo follows every site and leaves your real settings alone.
+  XDG_CONFIG_HOME="$(cd "$data" && pwd)/config" COPRESENCE_SERVER=$url COPRESENCE_TOKEN=$token \
+    COPRESENCE_OPEN_POPUP=1 "$bin/copresence-tray"
+fi
