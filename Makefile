@@ -7,7 +7,7 @@ DEMO_DATA ?= .copresence-demo
 # tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
 DEMO_UI ?= tray
 
-.PHONY: all deps ui build test test-desktop lint demo package clean
+.PHONY: all deps ui build test test-desktop lint demo package clean bench
 
 all: build
 
@@ -32,6 +32,12 @@ test-desktop: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The benchmarks of issue 4, release build, against a bare SSE floor in the same run:
+# prints a table and writes BENCHMARKS.json and BENCHMARKS.md. Takes several minutes.
+bench:
+	$(CARGO) build --release -p copresence-server -p copresence-bench
+	target/release/copresence-bench --json BENCHMARKS.json --markdown BENCHMARKS.md
 
 demo: build
 	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) DEMO_UI=$(DEMO_UI) scripts/demo.sh

@@ -1,0 +1,94 @@
+//! What one run measures: the sizes of the full run (the targets of issue 4) and of the quick
+//! run (only proves the instrument works), with command-line overrides.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::RunArgs;
+
+/// Source addresses `127.0.0.1 ..= 127.0.0.N` the subscribers' sockets are spread over: one
+/// address has ~28,000 ephemeral ports, fewer than the largest step needs.
+pub const SOURCE_ADDRESSES: u8 = 16;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mode: &'static str,
+    /// Subscriber counts of the fan-out measurement, each on a fresh server.
+    pub fanout_subscribers: Vec<usize>,
+    /// Events the publisher sends per second during fan-out.
+    pub fanout_rate: u32,
+    /// Events sent per fan-out measurement (at `fanout_rate`).
+    pub fanout_events: u32,
+    /// Cumulative idle-subscriber counts at which memory is read and an event checked.
+    pub memory_steps: Vec<usize>,
+    /// Keep-alive connections sending heartbeats, one user each.
+    pub ingest_publishers: usize,
+    /// Sessions the heartbeats are spread over.
+    pub ingest_sessions: usize,
+    #[serde(serialize_with = "seconds")]
+    pub ingest_duration: Duration,
+    /// Subscribers connecting at once: enough to open 50,000 in reasonable time, few enough
+    /// that the service's small store pool never times out on the burst.
+    pub connect_concurrency: usize,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl Plan {
+    pub fn from_args(args: &RunArgs) -> Plan {
+        let mut plan = if args.quick {
+            Plan {
+                mode: "quick",
+                fanout_subscribers: vec![20],
+                fanout_rate: 20,
+                fanout_events: 20,
+                memory_steps: vec![100, 200],
+                ingest_publishers: 64,
+                ingest_sessions: 1_000,
+                ingest_duration: Duration::from_secs(2),
+                connect_concurrency: 64,
+            }
+        } else {
+            Plan {
+                mode: "full",
+                fanout_subscribers: vec![100, 2_000, 20_000],
+                fanout_rate: 20,
+                fanout_events: 100,
+                memory_steps: vec![1_000, 5_000, 10_000, 20_000, 50_000],
+                ingest_publishers: 64,
+                ingest_sessions: 10_000,
+                ingest_duration: Duration::from_secs(10),
+                connect_concurrency: 256,
+            }
+        };
+        if let Some(fanout) = &args.fanout {
+            plan.fanout_subscribers = fanout.clone();
+        }
+        if let Some(memory) = &args.memory {
+            let mut steps = memory.clone();
+            steps.sort_unstable();
+            steps.dedup();
+            plan.memory_steps = steps;
+        }
+        if let Some(seconds) = args.ingest_seconds {
+            plan.ingest_duration = Duration::from_secs_f64(seconds.max(0.1));
+        }
+        plan
+    }
+
+    /// Descriptors the bench (and, inherited, each server) needs: one per subscriber at the
+    /// largest size, plus room for the store, the publishers and the runtime.
+    pub fn open_files_needed(&self) -> u64 {
+        let most = self
+            .fanout_subscribers
+            .iter()
+            .chain(&self.memory_steps)
+            .copied()
+            .max()
+            .unwrap_or(0);
+        (most + self.ingest_publishers + 4_096) as u64
+    }
+}

@@ -1,0 +1,309 @@
+//! The processes under test: the real `copresence-server` binary and the floor, each started on
+//! an ephemeral loopback port, and the organisation the bench provisions for itself with the
+//! server's own `import` and `token issue` commands, as an operator would.
+//!
+//! Every measurement starts fresh processes: memory freed by one measurement but kept by the
+//! allocator must not count against the next one.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::plan::Plan;
+
+/// The site fan-out subscribers watch; its pages `/p/1 ..= /p/E` carry the event numbers.
+pub const FANOUT_SITE: &str = "fanout";
+/// The site idle subscribers watch; its pages `/m/1 ..= /m/S` carry the memory step numbers.
+pub const IDLE_SITE: &str = "idle";
+/// The site heartbeats are sent to.
+pub const INGEST_SITE: &str = "ingest";
+
+const SUBSCRIBER: &str = "subscriber@bench.test";
+const PUBLISHER: &str = "publisher@bench.test";
+
+/// Where the binaries are.
+pub struct Binaries {
+    pub server: PathBuf,
+    /// This binary: the floor server is a subcommand of it.
+    pub bench: PathBuf,
+}
+
+impl Binaries {
+    /// `copresence-server` in `dir`, or beside this binary (same `target/<profile>/`).
+    pub fn find(dir: Option<&Path>) -> Result<Binaries> {
+        let bench = std::env::current_exe().context("cannot find this binary's own path")?;
+        let dir = match dir {
+            Some(dir) => dir.to_path_buf(),
+            None => bench
+                .parent()
+                .ok_or_else(|| anyhow!("{} has no directory", bench.display()))?
+                .to_path_buf(),
+        };
+        let server = dir.join(format!("copresence-server{}", std::env::consts::EXE_SUFFIX));
+        if !server.exists() {
+            bail!(
+                "{} is missing: build it first (cargo build -p copresence-server, with --release \
+                 for a release bench), or name its directory with --bin-dir",
+                server.display()
+            );
+        }
+        Ok(Binaries { server, bench })
+    }
+}
+
+/// The provisioned organisation: a data directory and the tokens to act in it.
+pub struct Organisation {
+    /// Holds the data directory and the processes' logs; removed when the run ends.
+    dir: tempfile::TempDir,
+    /// Token of the user every subscriber signs in as.
+    pub subscriber: String,
+    /// Token of the user who publishes joins and moves.
+    pub publisher: String,
+    /// One token per heartbeat publisher.
+    pub ingest: Vec<String>,
+}
+
+impl Organisation {
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("{name}.log"))
+    }
+}
+
+fn organisation_file(plan: &Plan) -> String {
+    use std::fmt::Write;
+    let mut org = String::new();
+    let user = |org: &mut String, email: &str, name: &str| {
+        let _ = writeln!(org, "[[users]]\nemail = \"{email}\"\nname = \"{name}\"\n");
+    };
+    user(&mut org, SUBSCRIBER, "Sam Subscriber");
+    user(&mut org, PUBLISHER, "Pat Publisher");
+    for i in 0..plan.ingest_publishers {
+        user(&mut org, &ingest_email(i), &format!("Heartbeat {i}"));
+    }
+    let site = |org: &mut String, id: &str, members: &[String], pages: &[String]| {
+        let members: Vec<String> = members.iter().map(|m| format!("\"{m}\"")).collect();
+        let _ = writeln!(
+            org,
+            "[[sites]]\nid = \"{id}\"\nname = \"Bench {id}\"\nurl = \"https://{id}.bench.test\"\n\
+             members = [{}]\npages = [",
+            members.join(", ")
+        );
+        for page in pages {
+            let _ = writeln!(org, "  {{ path = \"{page}\", title = \"Page {page}\" }},");
+        }
+        org.push_str("]\n\n");
+    };
+    let watchers = [SUBSCRIBER.to_owned(), PUBLISHER.to_owned()];
+    // Page numbers are the event numbers, so a subscriber can tell which event it got from
+    // the event alone; page 0 is where the publisher joins.
+    let numbered = |prefix: &str, last: usize| -> Vec<String> {
+        (0..=last).map(|i| format!("{prefix}{i}")).collect()
+    };
+    site(
+        &mut org,
+        FANOUT_SITE,
+        &watchers,
+        &numbered("/p/", plan.fanout_events as usize),
+    );
+    site(
+        &mut org,
+        IDLE_SITE,
+        &watchers,
+        &numbered("/m/", plan.memory_steps.len()),
+    );
+    let heartbeaters: Vec<String> = (0..plan.ingest_publishers).map(ingest_email).collect();
+    site(&mut org, INGEST_SITE, &heartbeaters, &["/".to_owned()]);
+    org
+}
+
+fn ingest_email(i: usize) -> String {
+    format!("heartbeat-{i}@bench.test")
+}
+
+/// Run a `copresence-server` administration command and return its standard output.
+async fn admin(binaries: &Binaries, args: &[&str]) -> Result<String> {
+    let output = Command::new(&binaries.server)
+        .args(args)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", binaries.server.display()))?;
+    if !output.status.success() {
+        bail!(
+            "copresence-server {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+async fn issue_token(binaries: &Binaries, data: &str, email: &str) -> Result<String> {
+    let out = admin(
+        binaries,
+        &["token", "issue", "--data", data, "--email", email],
+    )
+    .await?;
+    out.lines()
+        .last()
+        .map(|line| line.trim().to_owned())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| anyhow!("`token issue` printed no token for {email}"))
+}
+
+/// A temporary data directory with the bench's own organisation imported and its tokens issued.
+pub async fn provision(binaries: &Binaries, plan: &Plan) -> Result<Organisation> {
+    let dir = tempfile::Builder::new()
+        .prefix("copresence-bench-")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    let file = dir.path().join("org.toml");
+    std::fs::write(&file, organisation_file(plan))
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    let data = dir.path().join("data");
+    let data = data
+        .to_str()
+        .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?
+        .to_owned();
+    let file = file
+        .to_str()
+        .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?;
+    admin(binaries, &["import", "--data", &data, file]).await?;
+    let subscriber = issue_token(binaries, &data, SUBSCRIBER).await?;
+    let publisher = issue_token(binaries, &data, PUBLISHER).await?;
+    let mut ingest = Vec::with_capacity(plan.ingest_publishers);
+    for i in 0..plan.ingest_publishers {
+        ingest.push(issue_token(binaries, &data, &ingest_email(i)).await?);
+    }
+    Ok(Organisation {
+        dir,
+        subscriber,
+        publisher,
+        ingest,
+    })
+}
+
+/// A process under test, killed when dropped.
+pub struct Process {
+    child: Child,
+    pub pid: u32,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    log: PathBuf,
+}
+
+impl Process {
+    /// Start `program args…`, which must print a line with its `http://` address first, with
+    /// its standard error going to `log`.
+    async fn start(program: &Path, args: &[&str], log: PathBuf) -> Result<Process> {
+        let log_file = std::fs::File::create(&log)
+            .with_context(|| format!("cannot create {}", log.display()))?;
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", program.display()))?;
+        let pid = child
+            .id()
+            .ok_or_else(|| anyhow!("{} exited at once", program.display()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("the child's stdout is not piped"))?;
+        let mut lines = BufReader::new(stdout).lines();
+        let announced = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                    return Ok(Some(url.to_owned()));
+                }
+            }
+            Ok::<_, std::io::Error>(None)
+        })
+        .await;
+        let tail = || std::fs::read_to_string(&log).unwrap_or_default();
+        let url = match announced {
+            Ok(Ok(Some(url))) => url,
+            Ok(Ok(None)) => bail!(
+                "{} exited without announcing its address: {}",
+                program.display(),
+                tail()
+            ),
+            Ok(Err(e)) => return Err(e).context("cannot read the child's stdout"),
+            Err(_) => bail!(
+                "{} did not announce its address within 30 s: {}",
+                program.display(),
+                tail()
+            ),
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Process {
+            child,
+            pid,
+            url,
+            log,
+        })
+    }
+
+    /// `copresence-server serve` on a free loopback port over the organisation's data.
+    pub async fn server(binaries: &Binaries, org: &Organisation, name: &str) -> Result<Process> {
+        let data = org.data();
+        let data = data
+            .to_str()
+            .ok_or_else(|| anyhow!("the data directory's path is not UTF-8"))?;
+        let args = ["serve", "--listen", "127.0.0.1:0", "--data", data];
+        Process::start(&binaries.server, &args, org.log(name)).await
+    }
+
+    /// The floor server (this binary's `floor-server`) on a free loopback port.
+    pub async fn floor(binaries: &Binaries, org: &Organisation, name: &str) -> Result<Process> {
+        let args = ["floor-server", "--listen", "127.0.0.1:0"];
+        Process::start(&binaries.bench, &args, org.log(name)).await
+    }
+
+    /// The process's resident memory now, in bytes (`VmRSS`).
+    pub fn rss_bytes(&self) -> Result<u64> {
+        let path = format!("/proc/{}/status", self.pid);
+        let status =
+            std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| anyhow!("no VmRSS in {path}"))?;
+        Ok(kib * 1024)
+    }
+
+    /// Fail with the log's end if the process has exited (a crash under load is a finding).
+    pub fn check_alive(&mut self) -> Result<()> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: String = log
+                .lines()
+                .rev()
+                .take(20)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            bail!("the process under test exited ({status}):\n{tail}");
+        }
+        Ok(())
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
