@@ -7,7 +7,7 @@ DEMO_DATA ?= .copresence-demo
 # tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
 DEMO_UI ?= tray
 
-.PHONY: all deps ui build test test-desktop lint demo package clean bench
+.PHONY: all deps ui build test test-desktop lint demo package clean bench bench-tray
 
 all: build
 
@@ -38,6 +38,13 @@ lint:
 bench:
 	$(CARGO) build --release -p copresence-server -p copresence-bench
 	target/release/copresence-bench --json BENCHMARKS.json --markdown BENCHMARKS.md
+
+# The tray app's join → notification latency, idle memory and CPU against a bare Tauri tray
+# app, under Xvfb/D-Bus/dunst (release builds; about 4 minutes): prints a table, writes
+# BENCHMARKS-tray.json and its section of BENCHMARKS.md.
+bench-tray: ui
+	$(CARGO) build --release -p copresence-server -p copresence-cli -p copresence-tray --bins --example bare-tray
+	$(CARGO) bench -p copresence-tests --bench tray
 
 demo: build
 	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) DEMO_UI=$(DEMO_UI) scripts/demo.sh

@@ -103,9 +103,15 @@ fn run_server_command(args: &[&str]) -> String {
 impl TestServer {
     /// Import [`ORG`] into a fresh data directory and serve it with these extra `serve` flags.
     pub async fn start(extra_args: &[&str]) -> TestServer {
+        TestServer::start_with_org(ORG, extra_args).await
+    }
+
+    /// Import the organisation file `org` into a fresh data directory and serve it.
+    pub async fn start_with_org(org: &str, extra_args: &[&str]) -> TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let org = dir.path().join("org.toml");
-        std::fs::write(&org, ORG).expect("the organisation file is written");
+        let org_file = dir.path().join("org.toml");
+        std::fs::write(&org_file, org).expect("the organisation file is written");
+        let org = org_file;
         let data = dir.path().join("data");
         run_server_command(&[
             "import",
