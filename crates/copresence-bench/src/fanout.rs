@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use crate::floor;
 use crate::plan::Plan;
 use crate::publisher::Publisher;
-use crate::server::{Binaries, Organisation, Process, FANOUT_SITE};
+use crate::server::{cpu_seconds, Binaries, Organisation, Process, FANOUT_SITE};
 use crate::sse::{self, Endpoint, Marker, Sources};
 use crate::stats::Summary;
 
@@ -35,6 +35,12 @@ pub struct Measured {
     pub expected: usize,
     /// Of those, how many arrived.
     pub delivered: usize,
+    /// CPU time the server spent from the first event to the last delivery, per delivery, in
+    /// microseconds: what each subscriber costs it per event.
+    pub server_cpu_us_per_delivery: f64,
+    /// The same for this process (the subscribers' reading, mostly): the bench shares the
+    /// machine's cores with the server, so this is taken from what the server could have had.
+    pub bench_cpu_us_per_delivery: f64,
 }
 
 /// The service and the floor at the same subscriber count and rate.
@@ -60,7 +66,7 @@ pub async fn compare(
         Some(&org.subscriber),
         b"event: snapshot",
     )?;
-    let ours = measure(endpoint, &publisher, plan, subscribers).await;
+    let ours = measure(&server, endpoint, &publisher, plan, subscribers).await;
     server.check_alive()?;
     server.stop().await;
     let ours = ours.context("fan-out on the service")?;
@@ -69,7 +75,7 @@ pub async fn compare(
     let mut floor = Process::floor(binaries, org, &format!("floor-fanout-{subscribers}")).await?;
     let publisher = Publisher::floor(&floor.url, FANOUT_SITE)?;
     let endpoint = Endpoint::new(&floor.url, "/events", None, floor::READY_LINE)?;
-    let floored = measure(endpoint, &publisher, plan, subscribers).await;
+    let floored = measure(&floor, endpoint, &publisher, plan, subscribers).await;
     floor.check_alive()?;
     floor.stop().await;
     let floored = floored.context("fan-out on the floor")?;
@@ -82,6 +88,7 @@ pub async fn compare(
 }
 
 async fn measure(
+    process: &Process,
     endpoint: Endpoint,
     publisher: &Publisher,
     plan: &Plan,
@@ -126,6 +133,8 @@ async fn measure(
     }
     tracing::debug!(subscribers, "all subscribed; publishing");
 
+    let server_cpu = process.cpu_seconds()?;
+    let bench_cpu = cpu_seconds("/proc/self/stat")?;
     // sent[n]: when event n's request started, in nanoseconds on `clock`.
     let mut sent = vec![0u64; events as usize + 1];
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / plan.fanout_rate as f64));
@@ -165,12 +174,17 @@ async fn measure(
             }
         }
     }
+    let server_cpu = process.cpu_seconds()? - server_cpu;
+    let bench_cpu = cpu_seconds("/proc/self/stat")? - bench_cpu;
     publisher.end().await?;
     let delivered = latencies.len();
+    let per_delivery = |seconds: f64| seconds * 1e6 / delivered.max(1) as f64;
     Ok(Measured {
         latency: Summary::of_nanos(latencies),
         expected: subscribers * events as usize,
         delivered,
+        server_cpu_us_per_delivery: per_delivery(server_cpu),
+        bench_cpu_us_per_delivery: per_delivery(bench_cpu),
     })
 }
 

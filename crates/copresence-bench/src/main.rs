@@ -96,12 +96,17 @@ fn main() -> Result<()> {
 }
 
 async fn run(args: RunArgs) -> Result<()> {
-    let plan = plan::Plan::from_args(&args);
+    let mut plan = plan::Plan::from_args(&args);
     let open_files = limits::raise_open_files(plan.open_files_needed())?;
-    tracing::info!(
-        open_files,
-        "open-file limit raised for the bench and its children"
-    );
+    tracing::info!(open_files, "open-file limit of the bench and its children");
+    plan.fit_open_files(open_files);
+    if let Some(capped) = &plan.capped {
+        tracing::warn!(
+            max = capped.max_subscribers,
+            "the open-file limit allows at most this many subscribers per process: larger sizes \
+             are measured at this size"
+        );
+    }
     let binaries = server::Binaries::find(args.bin_dir.as_deref())?;
     let org = server::provision(&binaries, &plan).await?;
 

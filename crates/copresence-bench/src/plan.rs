@@ -31,6 +31,19 @@ pub struct Plan {
     /// Subscribers connecting at once: enough to open 50,000 in reasonable time, few enough
     /// that the service's small store pool never times out on the burst.
     pub connect_concurrency: usize,
+    /// Set when the open-file limit is too low for the sizes asked for, and they were lowered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capped: Option<Capped>,
+}
+
+/// Sizes lowered to fit the open-file limit: every subscriber is one descriptor in the server
+/// (and one in the bench), and a process cannot hold more than its limit.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capped {
+    pub open_files_limit: u64,
+    pub max_subscribers: usize,
+    pub requested_fanout_subscribers: Vec<usize>,
+    pub requested_memory_steps: Vec<usize>,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -50,6 +63,7 @@ impl Plan {
                 ingest_sessions: 1_000,
                 ingest_duration: Duration::from_secs(2),
                 connect_concurrency: 64,
+                capped: None,
             }
         } else {
             Plan {
@@ -62,6 +76,7 @@ impl Plan {
                 ingest_sessions: 10_000,
                 ingest_duration: Duration::from_secs(10),
                 connect_concurrency: 256,
+                capped: None,
             }
         };
         if let Some(fanout) = &args.fanout {
@@ -79,6 +94,29 @@ impl Plan {
         plan
     }
 
+    /// Lower every size above what `open_files_limit` allows to that maximum, and say so.
+    pub fn fit_open_files(&mut self, open_files_limit: u64) {
+        let max = open_files_limit.saturating_sub(crate::limits::RESERVED) as usize;
+        let too_big = |sizes: &[usize]| sizes.iter().any(|&n| n > max);
+        if !too_big(&self.fanout_subscribers) && !too_big(&self.memory_steps) {
+            return;
+        }
+        self.capped = Some(Capped {
+            open_files_limit,
+            max_subscribers: max,
+            requested_fanout_subscribers: self.fanout_subscribers.clone(),
+            requested_memory_steps: self.memory_steps.clone(),
+        });
+        for n in &mut self.fanout_subscribers {
+            *n = (*n).min(max);
+        }
+        self.fanout_subscribers.dedup();
+        for n in &mut self.memory_steps {
+            *n = (*n).min(max);
+        }
+        self.memory_steps.dedup();
+    }
+
     /// Descriptors the bench (and, inherited, each server) needs: one per subscriber at the
     /// largest size, plus room for the store, the publishers and the runtime.
     pub fn open_files_needed(&self) -> u64 {
@@ -89,6 +127,6 @@ impl Plan {
             .copied()
             .max()
             .unwrap_or(0);
-        (most + self.ingest_publishers + 4_096) as u64
+        most as u64 + crate::limits::RESERVED
     }
 }

@@ -285,6 +285,11 @@ impl Process {
         Ok(kib * 1024)
     }
 
+    /// CPU time the process has used so far (user + system), in seconds.
+    pub fn cpu_seconds(&self) -> Result<f64> {
+        cpu_seconds(&format!("/proc/{}/stat", self.pid))
+    }
+
     /// Fail with the log's end if the process has exited (a crash under load is a finding).
     pub fn check_alive(&mut self) -> Result<()> {
         if let Ok(Some(status)) = self.child.try_wait() {
@@ -306,4 +311,25 @@ impl Process {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// User + system CPU time from a `/proc/<pid>/stat` file, in seconds.
+pub fn cpu_seconds(path: &str) -> Result<f64> {
+    let stat = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis
+    // are plain numbers, utime and stime being the 12th and 13th of them.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow!("{path} has no command name"))?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<f64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .ok_or_else(|| anyhow!("{path} has no field {i}"))
+    };
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    Ok((ticks(11)? + ticks(12)?) / per_second)
 }
