@@ -16,9 +16,10 @@ use crate::memory;
 use crate::plan::{Capped, Plan};
 use crate::stats::ratio;
 
-/// Everything after this line of an existing BENCHMARKS.md is kept when it is refreshed:
-/// notes written by people about a run.
-const NOTES_MARK: &str = "<!-- notes: kept when the bench refreshes this file -->";
+/// This run's section of BENCHMARKS.md lies between these lines; the rest of the file (other
+/// benchmarks' sections, notes written by people) is left alone.
+const BEGIN: &str = "<!-- service:begin (written by `make bench`) -->";
+const END: &str = "<!-- service:end -->";
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -181,16 +182,39 @@ impl Report {
         Ok(())
     }
 
-    /// Write BENCHMARKS.md: the tables with the machine, command and date; notes below
-    /// [`NOTES_MARK`] in an existing file are kept.
+    /// Write this run's section of BENCHMARKS.md (the tables with the machine, the command and
+    /// the date) between [`BEGIN`] and [`END`], leaving the rest of the file alone.
     pub fn write_markdown(&self, path: &Path, json: &Path) -> Result<()> {
-        let notes = std::fs::read_to_string(path)
-            .ok()
-            .and_then(|old| old.split_once(NOTES_MARK).map(|(_, n)| n.to_owned()))
-            .unwrap_or_else(|| "\n".to_owned());
+        let existing = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Benchmarks\n".to_owned(),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        let section = self.markdown_section(json);
+        let updated = match (existing.find(BEGIN), existing.find(END)) {
+            (Some(start), Some(end)) if start < end => format!(
+                "{}{section}{}",
+                &existing[..start],
+                &existing[end + END.len()..].trim_start_matches('\n')
+            ),
+            // First time: right under the title, above other sections.
+            _ => match existing.split_once('\n') {
+                Some((title, rest)) if title.starts_with("# ") => {
+                    format!("{title}\n\n{section}\n{}", rest.trim_start_matches('\n'))
+                }
+                _ => format!("{section}\n{existing}"),
+            },
+        };
+        std::fs::write(path, updated)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        tracing::info!("wrote {}", path.display());
+        Ok(())
+    }
+
+    fn markdown_section(&self, json: &Path) -> String {
         let m = &self.machine;
         let mut md = String::new();
-        let _ = writeln!(md, "# Benchmarks\n");
+        let _ = writeln!(md, "{BEGIN}\n## The service\n");
         let _ = writeln!(
             md,
             "Measured by `copresence-bench` ({} mode) on {}: the real `copresence-server` \
@@ -221,12 +245,10 @@ impl Report {
         );
         md.push_str("```text\n");
         md.push_str(&self.tables());
-        md.push_str("```\n\n");
-        md.push_str(NOTES_MARK);
-        md.push_str(&notes);
-        std::fs::write(path, md).with_context(|| format!("cannot write {}", path.display()))?;
-        tracing::info!("wrote {}", path.display());
-        Ok(())
+        md.push_str("```\n");
+        md.push_str(END);
+        md.push('\n');
+        md
     }
 
     fn tables(&self) -> String {
