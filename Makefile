@@ -24,6 +24,8 @@ build: ui
 test: build
 	cd ui && npm test
 	$(CARGO) test --workspace
+	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
+	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
 
 # Only the tray app end to end (Xvfb, D-Bus, dunst, WebDriver); `make test` runs it too.
 test-desktop: build

@@ -9,11 +9,11 @@ export DEBIAN_FRONTEND=noninteractive
 # Build: a C toolchain, and the GTK/WebKit libraries the tray app (Tauri) links against.
 # Tests: headless Chromium for the browser EventSource test; Xvfb, D-Bus, dunst and
 # WebKitWebDriver for the desktop test; busctl (from systemd) reads the tray's icon and menu
-# on the session bus.
+# on the session bus; PostgreSQL and Redis for the multi-node tests.
 packages=(build-essential pkg-config curl ca-certificates file libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev chromium
   xvfb xauth x11-utils dbus dbus-x11 dunst libnotify-bin imagemagick webkit2gtk-driver
-  systemd nodejs npm)
+  systemd postgresql redis-server nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

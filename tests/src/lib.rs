@@ -13,6 +13,7 @@ use copresence_core::Event;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod cluster;
 pub mod desktop;
 
 /// The organisation every test starts from. Dee is a member of "private" only, and her name is
@@ -79,12 +80,32 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// A running `copresence-server serve`, killed when dropped.
+/// One `copresence-server serve` process.
+struct Node {
+    /// Empty until it first starts; then kept, so a restart comes back on the same port.
+    url: String,
+    child: Option<Child>,
+}
+
+/// What a cluster of nodes shares: PostgreSQL, Redis, and a balancer in front.
+struct Backing {
+    redis: cluster::Redis,
+    postgres: cluster::Postgres,
+    _balancer: Balancer,
+}
+
+/// The service under test, killed when dropped: one node on SQLite (the embedded default), or
+/// — with [`TestServer::cluster`], or for every test when `COPRESENCE_TEST_CLUSTER` is set —
+/// several nodes on PostgreSQL and Redis behind a round-robin balancer, so consecutive
+/// connections land on different nodes.
 pub struct TestServer {
+    /// Where clients connect: the node, or the balancer.
     pub url: String,
     pub dir: tempfile::TempDir,
+    store_args: Vec<String>,
     extra_args: Vec<String>,
-    child: Option<Child>,
+    nodes: Vec<Node>,
+    backing: Option<Backing>,
 }
 
 fn run_server_command(args: &[&str]) -> String {
@@ -101,45 +122,117 @@ fn run_server_command(args: &[&str]) -> String {
 }
 
 impl TestServer {
-    /// Import [`ORG`] into a fresh data directory and serve it with these extra `serve` flags.
+    /// Import [`ORG`] and serve it with these extra `serve` flags.
     pub async fn start(extra_args: &[&str]) -> TestServer {
         TestServer::start_with_org(ORG, extra_args).await
     }
 
-    /// Import the organisation file `org` into a fresh data directory and serve it.
+    /// Import the organisation file `org` and serve it.
     pub async fn start_with_org(org: &str, extra_args: &[&str]) -> TestServer {
+        if std::env::var_os("COPRESENCE_TEST_CLUSTER").is_some() {
+            TestServer::cluster_with_org(2, org, extra_args).await
+        } else {
+            TestServer::launch(org, 1, None, extra_args).await
+        }
+    }
+
+    /// `nodes` nodes of one service on a fresh PostgreSQL and Redis, importing [`ORG`].
+    pub async fn cluster(nodes: usize, extra_args: &[&str]) -> TestServer {
+        TestServer::cluster_with_org(nodes, ORG, extra_args).await
+    }
+
+    async fn cluster_with_org(nodes: usize, org: &str, extra_args: &[&str]) -> TestServer {
+        let redis = cluster::Redis::start();
+        let postgres = cluster::Postgres::start();
+        TestServer::launch(org, nodes, Some((redis, postgres)), extra_args).await
+    }
+
+    async fn launch(
+        org: &str,
+        nodes: usize,
+        shared: Option<(cluster::Redis, cluster::Postgres)>,
+        extra_args: &[&str],
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let org_file = dir.path().join("org.toml");
         std::fs::write(&org_file, org).expect("the organisation file is written");
-        let org = org_file;
-        let data = dir.path().join("data");
-        run_server_command(&[
-            "import",
-            "--data",
-            data.to_str().unwrap(),
-            org.to_str().unwrap(),
-        ]);
+        let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let store_args = match &shared {
+            Some((redis, postgres)) => {
+                extra_args.extend(["--redis".to_owned(), redis.url()]);
+                vec!["--database".to_owned(), postgres.url()]
+            }
+            None => vec![
+                "--data".to_owned(),
+                dir.path().join("data").to_string_lossy().into_owned(),
+            ],
+        };
         let mut server = TestServer {
             url: String::new(),
             dir,
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            child: None,
+            store_args,
+            extra_args,
+            nodes: (0..nodes)
+                .map(|_| Node {
+                    url: String::new(),
+                    child: None,
+                })
+                .collect(),
+            backing: None,
         };
-        server.spawn().await;
+        server.server_command(&["import"], &[org_file.to_str().unwrap()]);
+        for node in 0..nodes {
+            server.spawn(node).await;
+        }
+        server.url = match shared {
+            Some((redis, postgres)) => {
+                let balancer = Balancer::start(server.node_urls()).await;
+                let url = balancer.url.clone();
+                server.backing = Some(Backing {
+                    redis,
+                    postgres,
+                    _balancer: balancer,
+                });
+                url
+            }
+            None => server.nodes[0].url.clone(),
+        };
         server
     }
 
-    fn data_dir(&self) -> PathBuf {
-        self.dir.path().join("data")
+    /// `copresence-server <command> <store flags> <rest>`.
+    fn server_command(&self, command: &[&str], rest: &[&str]) -> String {
+        let mut args: Vec<&str> = command.to_vec();
+        args.extend(self.store_args.iter().map(String::as_str));
+        args.extend(rest);
+        run_server_command(&args)
     }
 
-    async fn spawn(&mut self) {
+    /// Whether this is a cluster (PostgreSQL and Redis) rather than one embedded node.
+    pub fn is_cluster(&self) -> bool {
+        self.backing.is_some()
+    }
+
+    /// The URL of one node, bypassing the balancer.
+    pub fn node_url(&self, node: usize) -> &str {
+        &self.nodes[node].url
+    }
+
+    fn node_urls(&self) -> Vec<String> {
+        self.nodes.iter().map(|n| n.url.clone()).collect()
+    }
+
+    async fn spawn(&mut self, node: usize) {
+        let listen = self.nodes[node]
+            .url
+            .strip_prefix("http://")
+            .unwrap_or("127.0.0.1:0")
+            .to_owned();
         let mut child = Command::new(bin("copresence-server"))
             .arg("serve")
             .arg("--listen")
-            .arg(self.url.strip_prefix("http://").unwrap_or("127.0.0.1:0"))
-            .arg("--data")
-            .arg(self.data_dir())
+            .arg(listen)
+            .args(&self.store_args)
             .args(&self.extra_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -157,22 +250,15 @@ impl TestServer {
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in {line:?}"));
-        self.url = url.to_owned();
+        self.nodes[node].url = url.to_owned();
         // Keep draining stdout so the server never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        self.child = Some(child);
+        self.nodes[node].child = Some(child);
     }
 
     /// A new bearer token for the user with this e-mail.
     pub fn token(&self, email: &str) -> String {
-        let out = run_server_command(&[
-            "token",
-            "issue",
-            "--data",
-            self.data_dir().to_str().unwrap(),
-            "--email",
-            email,
-        ]);
+        let out = self.server_command(&["token", "issue"], &["--email", email]);
         out.lines()
             .last()
             .expect("the token is printed")
@@ -185,17 +271,79 @@ impl TestServer {
         Client::new(&self.url, &self.token(email)).expect("a valid server URL")
     }
 
-    /// Kill the server (as a crash would) and start it again on the same data and port.
+    /// Kill every node (as a crash would) and start them again on the same data and ports.
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.spawn().await;
+        for node in 0..self.nodes.len() {
+            self.spawn(node).await;
+        }
     }
 
-    /// Kill the server.
+    /// Kill every node.
     pub async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        for node in 0..self.nodes.len() {
+            self.kill_node(node).await;
+        }
+    }
+
+    /// Kill one node (SIGKILL: no goodbye to anyone).
+    pub async fn kill_node(&mut self, node: usize) {
+        if let Some(mut child) = self.nodes[node].child.take() {
             let _ = child.kill().await;
         }
+    }
+
+    /// Start a killed node again on its port.
+    pub async fn restart_node(&mut self, node: usize) {
+        self.kill_node(node).await;
+        self.spawn(node).await;
+    }
+
+    /// The cluster's Redis (panics for a single node).
+    pub fn redis(&mut self) -> &mut cluster::Redis {
+        &mut self.backing.as_mut().expect("a cluster").redis
+    }
+
+    /// The cluster's PostgreSQL (panics for a single node).
+    pub fn postgres(&mut self) -> &mut cluster::Postgres {
+        &mut self.backing.as_mut().expect("a cluster").postgres
+    }
+}
+
+/// A round-robin TCP balancer: each new connection goes to the next node that accepts it.
+struct Balancer {
+    url: String,
+}
+
+impl Balancer {
+    async fn start(nodes: Vec<String>) -> Balancer {
+        let targets: Vec<String> = nodes
+            .iter()
+            .map(|u| u.strip_prefix("http://").unwrap_or(u).to_owned())
+            .collect();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let mut next = 0usize;
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let start = next;
+                next = next.wrapping_add(1);
+                let targets = targets.clone();
+                tokio::spawn(async move {
+                    for i in 0..targets.len() {
+                        let target = &targets[(start + i) % targets.len()];
+                        if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                            let _ =
+                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Balancer { url }
     }
 }
 

@@ -18,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod org;
 pub mod presence;
+pub mod readcache;
 pub mod secret;
 pub mod store;
 

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use copresence_server::clock::now_ms;
 use copresence_server::org::Organisation;
 use copresence_server::presence::memory::MemoryPresence;
+use copresence_server::presence::redis::RedisPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::store::Store;
 use copresence_server::{demo, ServeOptions, Server};
@@ -31,8 +32,8 @@ enum Command {
     Serve(ServeArgs),
     /// Insert or update users, sites, pages and memberships from an organisation file (TOML).
     Import {
-        #[arg(long, env = "COPRESENCE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         file: PathBuf,
     },
     /// Manage bearer tokens.
@@ -49,11 +50,38 @@ enum Command {
 enum TokenCommand {
     /// Issue a new token for a user; prints it as the last line. Only its hash is stored.
     Issue {
-        #[arg(long, env = "COPRESENCE_DATA")]
-        data: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long)]
         email: String,
     },
+}
+
+/// Where the durable data lives: the embedded SQLite file in a directory (the default), or a
+/// PostgreSQL database shared by several nodes.
+#[derive(Args)]
+struct StoreArgs {
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "COPRESENCE_DATA", required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://user:password@host/db), used instead of the SQLite
+    /// directory (the demo then keeps only its token file in --data).
+    #[arg(long, env = "COPRESENCE_DATABASE")]
+    database: Option<String>,
+}
+
+impl StoreArgs {
+    async fn open(&self) -> Result<Store> {
+        match (&self.database, &self.data) {
+            (Some(url), _) => Store::open(url)
+                .await
+                .context("cannot open the PostgreSQL store"),
+            (None, Some(dir)) => Store::open_dir(dir)
+                .await
+                .with_context(|| format!("cannot open the store in {}", dir.display())),
+            (None, None) => anyhow::bail!("give --data DIR or --database URL"),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -61,9 +89,12 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, env = "COPRESENCE_LISTEN", default_value = "127.0.0.1:7878")]
     listen: String,
-    /// Directory of the embedded SQLite database.
-    #[arg(long, env = "COPRESENCE_DATA")]
-    data: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Redis URL (redis://host:6379) for live presence shared by several nodes; without it,
+    /// presence lives in this process.
+    #[arg(long, env = "COPRESENCE_REDIS")]
+    redis: Option<String>,
     /// A session with no heartbeat for this long leaves.
     #[arg(long, env = "COPRESENCE_SESSION_TTL", default_value = "45s", value_parser = humantime::parse_duration)]
     session_ttl: Duration,
@@ -100,12 +131,15 @@ impl ServeArgs {
             ticket_lifetime: self.ticket_lifetime,
         }
     }
-}
 
-async fn open(data: &std::path::Path) -> Result<Store> {
-    Store::open_dir(data)
-        .await
-        .with_context(|| format!("cannot open the store in {}", data.display()))
+    async fn open_presence(&self) -> Result<Arc<dyn Presence>> {
+        Ok(match &self.redis {
+            Some(url) => RedisPresence::connect(url, self.presence())
+                .await
+                .with_context(|| format!("cannot use Redis at {url}"))?,
+            None => MemoryPresence::start(self.presence()),
+        })
+    }
 }
 
 async fn serve(args: &ServeArgs, store: Store, presence: Arc<dyn Presence>) -> Result<()> {
@@ -148,16 +182,16 @@ async fn main() -> Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {
-            let store = open(&args.data).await?;
-            let presence = MemoryPresence::start(args.presence());
+            let store = args.store.open().await?;
+            let presence = args.open_presence().await?;
             serve(&args, store, presence).await
         }
-        Command::Import { data, file } => {
+        Command::Import { store, file } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let org = Organisation::parse(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-            let store = open(&data).await?;
+            let store = store.open().await?;
             store.import(&org).await?;
             println!(
                 "imported {} users and {} sites from {}",
@@ -168,22 +202,25 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::Token {
-            command: TokenCommand::Issue { data, email },
+            command: TokenCommand::Issue { store, email },
         } => {
-            let store = open(&data).await?;
+            let store = store.open().await?;
             let token = store.issue_token(&email, now_ms()).await?;
             eprintln!("token for {email} (shown once; only its hash is stored):");
             println!("{token}");
             Ok(())
         }
         Command::Demo(args) => {
-            let store = open(&args.data).await?;
-            let token = demo::prepare(&store, &args.data).await?;
-            let presence = MemoryPresence::start(args.presence());
+            let Some(data) = args.store.data.clone() else {
+                anyhow::bail!("the demo keeps its token in --data DIR");
+            };
+            let store = args.store.open().await?;
+            let token = demo::prepare(&store, &data).await?;
+            let presence = args.open_presence().await?;
             eprintln!(
                 "demo: signed in as {} with the token in {}",
                 demo::YOU,
-                args.data.join(demo::TOKEN_FILE).display()
+                data.join(demo::TOKEN_FILE).display()
             );
             println!("COPRESENCE_TOKEN={token}");
             tokio::spawn(demo::run_makers(store.clone(), presence.clone()));

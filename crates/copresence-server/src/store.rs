@@ -6,12 +6,14 @@
 //! it is what must survive a restart.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use copresence_core::{Page, SaveRecord, SiteInfo, Ticket, UserCard, UserId};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::org::Organisation;
+use crate::readcache::{Policy, ReadCache};
 use crate::secret;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +52,11 @@ pub struct StoredSite {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    cache: Arc<ReadCache>,
 }
+
+/// How long identity, membership and page answers are served from memory.
+const FRESH: Policy = Policy::Fresh(std::time::Duration::from_secs(10));
 
 const SQLITE_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
@@ -171,10 +177,15 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
-            .acquire_timeout(std::time::Duration::from_secs(5))
+            // A database that does not answer soon is reported as unavailable (503 with
+            // Retry-After) rather than holding the request.
+            .acquire_timeout(std::time::Duration::from_secs(2))
             .connect(url)
             .await?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            cache: Arc::default(),
+        };
         store.migrate(backend).await?;
         Ok(store)
     }
@@ -190,10 +201,18 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_SCHEMA,
         };
-        sqlx::query(users).execute(&self.pool).await?;
-        for statement in COMMON_SCHEMA {
-            sqlx::query(statement).execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        if backend == Backend::Postgres {
+            // Several nodes starting together would race on CREATE TABLE; one at a time.
+            sqlx::query("SELECT pg_advisory_xact_lock(7878001)")
+                .execute(&mut *tx)
+                .await?;
         }
+        sqlx::query(users).execute(&mut *tx).await?;
+        for statement in COMMON_SCHEMA {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -281,14 +300,19 @@ impl Store {
     }
 
     pub async fn user_by_token(&self, token: &str) -> Result<Option<UserCard>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.email, u.teams FROM tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.hash = $1",
-        )
-        .bind(secret::hash(token))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+        let key = format!("token:{}", secret::hash(token));
+        self.cache
+            .get(key, FRESH, async {
+            let row = sqlx::query(
+                "SELECT u.id, u.name, u.email, u.teams FROM tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.hash = $1",
+            )
+            .bind(secret::hash(token))
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+            })
+            .await
     }
 
     /// A short-lived ticket for `GET /v1/events?ticket=`; expired tickets are swept on the way.
@@ -335,16 +359,21 @@ impl Store {
         viewer: UserId,
         user: UserId,
     ) -> Result<Option<UserCard>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.email, u.teams FROM users u WHERE u.id = $1 AND (u.id = $2 OR EXISTS (
-                 SELECT 1 FROM memberships a JOIN memberships b ON a.site_id = b.site_id
-                 WHERE a.user_id = $1 AND b.user_id = $2))",
-        )
-        .bind(user)
-        .bind(viewer)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+        let key = format!("visible:{viewer}:{user}");
+        self.cache
+            .get(key, FRESH, async {
+            let row = sqlx::query(
+                "SELECT u.id, u.name, u.email, u.teams FROM users u WHERE u.id = $1 AND (u.id = $2 OR EXISTS (
+                     SELECT 1 FROM memberships a JOIN memberships b ON a.site_id = b.site_id
+                     WHERE a.user_id = $1 AND b.user_id = $2))",
+            )
+            .bind(user)
+            .bind(viewer)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+            })
+            .await
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserCard>, StoreError> {
@@ -357,14 +386,19 @@ impl Store {
 
     /// The sites `user` is a member of, by name.
     pub async fn sites_of(&self, user: UserId) -> Result<Vec<StoredSite>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT s.id, s.name, s.url, s.version FROM sites s
-             JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 ORDER BY s.name, s.id",
-        )
-        .bind(user)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(site_from).collect::<Result<_, _>>()?)
+        let key = format!("sites_of:{user}");
+        self.cache
+            .get(key, Policy::Fallback, async {
+                let rows = sqlx::query(
+                    "SELECT s.id, s.name, s.url, s.version FROM sites s
+                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 ORDER BY s.name, s.id",
+                )
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(site_from).collect::<Result<_, _>>()?)
+            })
+            .await
     }
 
     /// The site, if `user` is a member of it. A site one is not a member of does not exist.
@@ -373,24 +407,34 @@ impl Store {
         user: UserId,
         site: &str,
     ) -> Result<Option<StoredSite>, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id, s.name, s.url, s.version FROM sites s
-             JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2",
-        )
-        .bind(user)
-        .bind(site)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| site_from(&r)).transpose()?)
+        let key = format!("site_of:{user}:{site}");
+        self.cache
+            .get(key, Policy::Fallback, async {
+                let row = sqlx::query(
+                    "SELECT s.id, s.name, s.url, s.version FROM sites s
+                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2",
+                )
+                .bind(user)
+                .bind(site)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|r| site_from(&r)).transpose()?)
+            })
+            .await
     }
 
     /// A site by id, with no membership filter: for callers that already checked it.
     pub async fn site_of_any(&self, site: &str) -> Result<Option<StoredSite>, StoreError> {
-        let row = sqlx::query("SELECT id, name, url, version FROM sites WHERE id = $1")
-            .bind(site)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| site_from(&r)).transpose()?)
+        let key = format!("site:{site}");
+        self.cache
+            .get(key, Policy::Fallback, async {
+                let row = sqlx::query("SELECT id, name, url, version FROM sites WHERE id = $1")
+                    .bind(site)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| site_from(&r)).transpose()?)
+            })
+            .await
     }
 
     /// Every site, with no membership filter: for the demo's simulated makers.
@@ -402,43 +446,50 @@ impl Store {
     }
 
     pub async fn members_of(&self, site: &str) -> Result<Vec<UserCard>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT u.id, u.name, u.email, u.teams FROM users u
-             JOIN memberships m ON m.user_id = u.id WHERE m.site_id = $1 ORDER BY u.id",
-        )
-        .bind(site)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| user_from(r, 0))
-            .collect::<Result<_, _>>()?)
+        let key = format!("members:{site}");
+        self.cache
+            .get(key, FRESH, async {
+                let rows = sqlx::query(
+                    "SELECT u.id, u.name, u.email, u.teams FROM users u
+                 JOIN memberships m ON m.user_id = u.id WHERE m.site_id = $1 ORDER BY u.id",
+                )
+                .bind(site)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| user_from(r, 0))
+                    .collect::<Result<_, _>>()?)
+            })
+            .await
     }
 
     pub async fn pages(&self, site: &str) -> Result<Vec<Page>, StoreError> {
-        let rows = sqlx::query("SELECT path, title FROM pages WHERE site_id = $1 ORDER BY path")
-            .bind(site)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(Page {
-                    path: r.try_get(0)?,
-                    title: r.try_get(1)?,
-                })
+        let key = format!("pages:{site}");
+        self.cache
+            .get(key, FRESH, async {
+                let rows =
+                    sqlx::query("SELECT path, title FROM pages WHERE site_id = $1 ORDER BY path")
+                        .bind(site)
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows
+                    .iter()
+                    .map(|r| {
+                        Ok(Page {
+                            path: r.try_get(0)?,
+                            title: r.try_get(1)?,
+                        })
+                    })
+                    .collect::<Result<_, sqlx::Error>>()?)
             })
-            .collect::<Result<_, sqlx::Error>>()?)
+            .await
     }
 
+    /// Whether a site has this page: answered from the site's page list, so that every page
+    /// of a site seen recently is known while the database is away.
     pub async fn page_exists(&self, site: &str, path: &str) -> Result<bool, StoreError> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM pages WHERE site_id = $1 AND path = $2")
-                .bind(site)
-                .bind(path)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
+        Ok(self.pages(site).await?.iter().any(|page| page.path == path))
     }
 
     /// The first and the most recent save of a site.
@@ -446,24 +497,29 @@ impl Store {
         &self,
         site: &str,
     ) -> Result<(Option<SaveRecord>, Option<SaveRecord>), StoreError> {
-        let query = |order: &str| {
-            format!(
-                "SELECT {SAVE_COLUMNS} FROM saves s JOIN users u ON u.id = s.user_id
-                 WHERE s.site_id = $1 ORDER BY s.version {order} LIMIT 1"
-            )
-        };
-        let first = sqlx::query(&query("ASC"))
-            .bind(site)
-            .fetch_optional(&self.pool)
-            .await?;
-        let last = sqlx::query(&query("DESC"))
-            .bind(site)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok((
-            first.map(|r| save_from(&r)).transpose()?,
-            last.map(|r| save_from(&r)).transpose()?,
-        ))
+        let key = format!("first_last_save:{site}");
+        self.cache
+            .get(key, Policy::Fallback, async {
+                let query = |order: &str| {
+                    format!(
+                        "SELECT {SAVE_COLUMNS} FROM saves s JOIN users u ON u.id = s.user_id
+                     WHERE s.site_id = $1 ORDER BY s.version {order} LIMIT 1"
+                    )
+                };
+                let first = sqlx::query(&query("ASC"))
+                    .bind(site)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let last = sqlx::query(&query("DESC"))
+                    .bind(site)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok((
+                    first.map(|r| save_from(&r)).transpose()?,
+                    last.map(|r| save_from(&r)).transpose()?,
+                ))
+            })
+            .await
     }
 
     /// A site's save history, newest first.

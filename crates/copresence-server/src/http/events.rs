@@ -154,14 +154,22 @@ pub async fn stream(
         .presence
         .subscribe(&site_ids, last_event_id.as_deref())
         .await?;
-    let (first, mut versions) = match feed.start {
+    let (first, mut versions, first_order) = match feed.start {
         FeedStart::Snapshot { rosters, cursor } => {
             let (event, versions) = snapshot(&state, &sites, rosters, &cursor).await?;
-            (vec![event], versions)
+            (vec![event], versions, None)
         }
-        FeedStart::Replay(events) => (events.iter().map(|p| sse_of(p)).collect(), HashMap::new()),
+        FeedStart::Replay(events) => (
+            events.iter().map(|p| sse_of(p)).collect(),
+            HashMap::new(),
+            events.last().map(|p| p.order),
+        ),
     };
     let mut live = feed.live;
+    let mut after = match (&first_order, feed.after) {
+        (Some(replayed), Some(read)) => Some(read.max(*replayed)),
+        (replayed, read) => read.or(*replayed),
+    };
 
     let events = async_stream::stream! {
         // Held for as long as the client stays connected.
@@ -175,7 +183,9 @@ pub async fn stream(
         loop {
             match live.recv().await {
                 Ok(published) => {
-                    if !site_ids.contains(&published.site) {
+                    if !site_ids.contains(&published.site)
+                        || after.is_some_and(|seen| published.order <= seen)
+                    {
                         continue;
                     }
                     if let Event::Saved { save, .. } = &published.event {
@@ -192,6 +202,7 @@ pub async fn stream(
                     let Ok((event, fresh)) = snapshot(&state, &sites, rosters, &cursor).await else { break };
                     versions = fresh;
                     live = feed.live;
+                    after = feed.after;
                     yield Ok(event);
                 }
                 Err(RecvError::Closed) => break,

@@ -75,6 +75,7 @@ impl Shared {
         let data = serde_json::to_string(&event).expect("events always serialise");
         let published = Arc::new(Published {
             id: format!("{}-{}", self.epoch, state.seq),
+            order: (state.seq, 0),
             site,
             event,
             data,
@@ -275,7 +276,12 @@ impl Presence for MemoryPresence {
                 cursor: self.shared.cursor(&state),
             },
         };
-        Ok(Feed { start, live })
+        // The lock makes the start and the live feed meet exactly.
+        Ok(Feed {
+            start,
+            live,
+            after: None,
+        })
     }
 
     fn attach(&self, site: &str, user: UserId, session: &str) -> Attachment {

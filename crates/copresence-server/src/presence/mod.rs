@@ -6,6 +6,7 @@
 //! shared store. Nothing outside this module assumes the state lives in this process.
 
 pub mod memory;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,11 +35,16 @@ impl PresenceConfig {
     }
 }
 
+/// Where an event falls in the feed, comparable within one epoch: `(seq, 0)` in memory, the
+/// stream entry id `(ms, seq)` in Redis.
+pub type EventOrder = (u64, u64);
+
 /// One event as published: encoded once, shared by every subscriber.
 #[derive(Debug)]
 pub struct Published {
-    /// The SSE `id:`, `<epoch>-<seq>`.
+    /// The SSE `id:`, `<epoch>-<position>`.
     pub id: String,
+    pub order: EventOrder,
     pub site: String,
     pub event: Event,
     /// The event's JSON, the SSE `data:`.
@@ -60,6 +66,9 @@ pub enum FeedStart {
 pub struct Feed {
     pub start: FeedStart,
     pub live: broadcast::Receiver<Arc<Published>>,
+    /// Live events at or before this are already in the start (a shared store's feed is read
+    /// apart from its snapshot) and are skipped.
+    pub after: Option<EventOrder>,
 }
 
 #[derive(Debug, thiserror::Error)]

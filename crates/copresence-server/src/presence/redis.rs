@@ -1,0 +1,844 @@
+//! Live presence shared by several nodes through Redis.
+//!
+//! Every node reads and writes the same three things:
+//!
+//! - `copresence:roster:<site>`: a hash of the site's roster (JSON) and a version number. A node
+//!   changes a roster by reading it, applying the core rules ([`Roster::put_session`],
+//!   [`Roster::end_session`]) and writing it back with a compare-and-set script that also
+//!   appends the derived event — so the presence rules stay in `copresence-core`, and two nodes
+//!   racing on one site simply retry.
+//! - `copresence:events`: a Redis stream, the one ordered feed of every event of every site.
+//!   Its entry ids are the event ids (`<epoch>-<ms>-<seq>`), so a client that reconnects to
+//!   *another* node resumes from its `Last-Event-ID` with nothing lost or repeated. Each node
+//!   reads the stream once (`XREAD BLOCK`) and fans it out to its own subscribers.
+//! - `copresence:deadlines`: a sorted set of session expiry times. Any node may reap an expired
+//!   session; a claim script makes sure only one publishes its leave. A node refreshes the
+//!   deadlines of the sessions attached to its open streams, so when a node dies its sessions
+//!   leave within the TTL.
+//!
+//! `copresence:epoch` tells whether Redis kept its data: when it comes back empty (restarted
+//! without persistence) the nodes notice a new epoch, put back the sessions they know of, and
+//! end every open stream so each subscriber reconnects to a fresh snapshot.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use copresence_core::roster::Roster;
+use copresence_core::{Event, LeaveReason, SaveRecord, SessionInfo, UserCard, UserId};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::{AsyncCommands, Script};
+use tokio::sync::broadcast;
+
+use super::{
+    Attachment, EventOrder, Feed, FeedStart, Presence, PresenceConfig, PresenceError, Published,
+};
+use crate::clock::now_ms;
+
+const EVENTS: &str = "copresence:events";
+const DEADLINES: &str = "copresence:deadlines";
+const EPOCH: &str = "copresence:epoch";
+
+fn roster_key(site: &str) -> String {
+    format!("copresence:roster:{site}")
+}
+
+/// How often expired sessions are looked for, and the stream is checked when quiet.
+const REAP_INTERVAL: Duration = Duration::from_millis(250);
+/// How long one `XREAD` waits for new entries.
+const READ_BLOCK: Duration = Duration::from_millis(2_000);
+/// Events a subscriber may fall behind before it is sent a fresh snapshot instead.
+const SUBSCRIBER_QUEUE: usize = 1024;
+/// Expired sessions reaped per pass.
+const REAP_BATCH: usize = 64;
+/// Compare-and-set attempts before a roster change gives up as unavailable.
+const MAX_RETRIES: usize = 32;
+
+/// Write a roster if nobody changed it since it was read, append its event, and set or drop
+/// the session's deadline — all at once. Returns the event's stream id, "" when there was no
+/// event, or nil when the roster changed under us.
+const CAS_ROSTER: &str = r#"
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[1]) then return false end
+redis.call('HSET', KEYS[1], 'version', version + 1, 'roster', ARGV[2])
+local id = ''
+if ARGV[4] ~= '' then
+  id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'site', ARGV[5], 'data', ARGV[4])
+end
+if ARGV[7] == 'set' then
+  redis.call('ZADD', KEYS[3], ARGV[8], ARGV[6])
+elseif ARGV[7] == 'drop' then
+  redis.call('ZREM', KEYS[3], ARGV[6])
+end
+return id
+"#;
+
+/// Claim an expired session for reaping: only the node that removes its deadline reaps it.
+const CLAIM_EXPIRED: &str = r#"
+local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if deadline and tonumber(deadline) <= tonumber(ARGV[2]) then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"#;
+
+fn unavailable(error: impl std::fmt::Display) -> PresenceError {
+    PresenceError::Unavailable(error.to_string())
+}
+
+/// A session as the deadlines set names it: site, user and session id, which no site id or
+/// session id can contain (they are validated to a safe alphabet).
+fn deadline_member(site: &str, user: UserId, session: &str) -> String {
+    format!("{site}\n{user}\n{session}")
+}
+
+fn parse_deadline_member(member: &str) -> Option<(String, UserId, String)> {
+    let mut parts = member.splitn(3, '\n');
+    let site = parts.next()?.to_owned();
+    let user = parts.next()?.parse().ok()?;
+    let session = parts.next()?.to_owned();
+    Some((site, user, session))
+}
+
+/// `<ms>-<seq>` → `(ms, seq)`.
+fn parse_entry_id(id: &str) -> Option<EventOrder> {
+    let (ms, seq) = id.split_once('-')?;
+    Some((ms.parse().ok()?, seq.parse().ok()?))
+}
+
+/// What a roster change does to the session's deadline.
+enum DeadlineChange {
+    Set(i64),
+    Drop,
+    Keep,
+}
+
+/// A session this node has served, kept so it can be put back if Redis loses its data.
+#[derive(Clone)]
+struct KnownSession {
+    user: UserCard,
+    page: String,
+    client: String,
+    last_seen: i64,
+}
+
+type SessionKey = (String, UserId, String);
+
+#[derive(Default)]
+struct Local {
+    known: HashMap<SessionKey, KnownSession>,
+    /// How many of this node's open streams hold each session.
+    attachments: HashMap<SessionKey, usize>,
+}
+
+struct Shared {
+    commands: ConnectionManager,
+    live: Mutex<broadcast::Sender<Arc<Published>>>,
+    epoch: Mutex<String>,
+    local: Mutex<Local>,
+    config: PresenceConfig,
+    cas: Script,
+    claim: Script,
+}
+
+pub struct RedisPresence {
+    shared: Arc<Shared>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn epoch(&self) -> String {
+        lock(&self.epoch).clone()
+    }
+
+    fn sender(&self) -> broadcast::Sender<Arc<Published>> {
+        lock(&self.live).clone()
+    }
+
+    fn ttl_ms(&self) -> i64 {
+        self.config.session_ttl.as_millis() as i64
+    }
+
+    /// How often attached sessions are held up: within a heartbeat, and within half the
+    /// reconnect grace, so a stream still open here outweighs one that dropped on another node.
+    fn refresh_interval_ms(&self) -> i64 {
+        let heartbeat = self.config.heartbeat().as_millis() as i64;
+        let half_grace = self.config.reconnect_grace.as_millis() as i64 / 2;
+        heartbeat
+            .min(half_grace)
+            .max(REAP_INTERVAL.as_millis() as i64)
+    }
+
+    fn published(&self, epoch: &str, entry: &StreamId) -> Option<Published> {
+        let order = parse_entry_id(&entry.id)?;
+        let site: String = entry.get("site")?;
+        let data: String = entry.get("data")?;
+        let event: Event = serde_json::from_str(&data).ok()?;
+        Some(Published {
+            id: format!("{epoch}-{}", entry.id),
+            order,
+            site,
+            event,
+            data,
+        })
+    }
+
+    /// Read a site's roster and its version.
+    async fn read_roster(&self, site: &str) -> Result<(Roster, i64), PresenceError> {
+        let mut con = self.commands.clone();
+        let (version, json): (Option<i64>, Option<String>) = redis::cmd("HMGET")
+            .arg(roster_key(site))
+            .arg("version")
+            .arg("roster")
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        let roster = match json {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| PresenceError::Unavailable(format!("a stored roster: {e}")))?,
+            None => Roster::default(),
+        };
+        Ok((roster, version.unwrap_or(0)))
+    }
+
+    /// Change a site's roster with `change` (the core rules), retrying when another node got
+    /// there first. Returns what `change` returned on the attempt that was written.
+    async fn update_roster<T>(
+        &self,
+        site: &str,
+        member: &str,
+        mut change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
+    ) -> Result<T, PresenceError> {
+        for _ in 0..MAX_RETRIES {
+            let (mut roster, version) = self.read_roster(site).await?;
+            let (event, deadline, outcome) = change(&mut roster);
+            let roster_json = serde_json::to_string(&roster).expect("rosters always serialise");
+            let event_json = event
+                .as_ref()
+                .map(|e| serde_json::to_string(e).expect("events always serialise"))
+                .unwrap_or_default();
+            let (mode, score) = match deadline {
+                DeadlineChange::Set(at) => ("set", at),
+                DeadlineChange::Drop => ("drop", 0),
+                DeadlineChange::Keep => ("keep", 0),
+            };
+            let mut con = self.commands.clone();
+            let written: Option<String> = self
+                .cas
+                .key(roster_key(site))
+                .key(EVENTS)
+                .key(DEADLINES)
+                .arg(version)
+                .arg(roster_json)
+                .arg(self.config.replay_capacity.max(1))
+                .arg(event_json)
+                .arg(site)
+                .arg(member)
+                .arg(mode)
+                .arg(score)
+                .invoke_async(&mut con)
+                .await
+                .map_err(unavailable)?;
+            if written.is_some() {
+                return Ok(outcome);
+            }
+        }
+        Err(PresenceError::Unavailable(format!(
+            "the roster of {site} kept changing"
+        )))
+    }
+
+    async fn put(
+        &self,
+        site: &str,
+        user: &UserCard,
+        session: &str,
+        page: &str,
+        client: &str,
+    ) -> Result<SessionInfo, PresenceError> {
+        let member = deadline_member(site, user.id, session);
+        let now = now_ms();
+        let deadline = now + self.ttl_ms();
+        // A heartbeat that changes nothing only pushes the deadline back: no roster write.
+        let (roster, _) = self.read_roster(site).await?;
+        let unchanged = roster
+            .member(user.id)
+            .filter(|m| m.user == *user)
+            .and_then(|m| m.sessions.iter().find(|s| s.id == session))
+            .filter(|s| s.page == page && s.client == client)
+            .cloned();
+        let info = match unchanged {
+            Some(info) => {
+                let mut con = self.commands.clone();
+                let _: () = con
+                    .zadd(DEADLINES, &member, deadline)
+                    .await
+                    .map_err(unavailable)?;
+                info
+            }
+            None => {
+                self.update_roster(site, &member, |roster| {
+                    let event = roster.put_session(site, user, session, page, client, now);
+                    let info = roster
+                        .member(user.id)
+                        .and_then(|m| m.sessions.iter().find(|s| s.id == session))
+                        .cloned();
+                    (event, DeadlineChange::Set(deadline), info)
+                })
+                .await?
+                .ok_or_else(|| PresenceError::Unavailable("session vanished while stored".into()))?
+            }
+        };
+        lock(&self.local).known.insert(
+            (site.to_owned(), user.id, session.to_owned()),
+            KnownSession {
+                user: user.clone(),
+                page: page.to_owned(),
+                client: client.to_owned(),
+                last_seen: now,
+            },
+        );
+        Ok(info)
+    }
+
+    async fn end(
+        &self,
+        site: &str,
+        user: UserId,
+        session: &str,
+        reason: LeaveReason,
+        deadline: DeadlineChange,
+    ) -> Result<bool, PresenceError> {
+        lock(&self.local)
+            .known
+            .remove(&(site.to_owned(), user, session.to_owned()));
+        let member = deadline_member(site, user, session);
+        let mut deadline = Some(deadline);
+        self.update_roster(site, &member, |roster| {
+            let event = roster.end_session(site, user, session, reason, now_ms());
+            let ended = event.is_some();
+            (
+                event,
+                deadline.take().unwrap_or(DeadlineChange::Drop),
+                ended,
+            )
+        })
+        .await
+    }
+
+    /// Leave every session whose deadline has passed, on whichever node notices first.
+    async fn reap(&self, now: i64) -> Result<(), PresenceError> {
+        let mut con = self.commands.clone();
+        let expired: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(DEADLINES)
+            .arg("-inf")
+            .arg(now)
+            .arg("LIMIT")
+            .arg(0)
+            .arg(REAP_BATCH)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        for member in expired {
+            let claimed: i64 = self
+                .claim
+                .key(DEADLINES)
+                .arg(&member)
+                .arg(now)
+                .invoke_async(&mut con)
+                .await
+                .map_err(unavailable)?;
+            if claimed != 1 {
+                continue;
+            }
+            if let Some((site, user, session)) = parse_deadline_member(&member) {
+                self.end(
+                    &site,
+                    user,
+                    &session,
+                    LeaveReason::Expired,
+                    DeadlineChange::Keep,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Push back the deadlines of the sessions this node's open streams hold: if this node
+    /// dies, they stop being pushed back and the sessions leave within the TTL.
+    async fn refresh_attached(&self) -> Result<(), PresenceError> {
+        let held: Vec<String> = lock(&self.local)
+            .attachments
+            .keys()
+            .map(|(site, user, session)| deadline_member(site, *user, session))
+            .collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let deadline = now_ms() + self.ttl_ms();
+        let mut con = self.commands.clone();
+        // XX: only sessions still open; one that has left is not brought back by its stream.
+        let mut pipe = redis::pipe();
+        for member in &held {
+            pipe.cmd("ZADD")
+                .arg(DEADLINES)
+                .arg("XX")
+                .arg("GT")
+                .arg(deadline)
+                .arg(member)
+                .ignore();
+        }
+        let _: () = pipe.query_async(&mut con).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    /// Make sure Redis holds our epoch; when it does not (it restarted empty), adopt the new
+    /// one, put back the sessions this node knows, and end every open stream so subscribers
+    /// take a fresh snapshot. Returns whether the epoch changed.
+    async fn check_epoch(&self) -> Result<bool, PresenceError> {
+        let mut con = self.commands.clone();
+        let proposed = new_epoch();
+        let _: bool = con.set_nx(EPOCH, &proposed).await.map_err(unavailable)?;
+        let current: String = con.get(EPOCH).await.map_err(unavailable)?;
+        let previous = self.epoch();
+        if current == previous {
+            return Ok(false);
+        }
+        *lock(&self.epoch) = current.clone();
+        if previous.is_empty() {
+            return Ok(false);
+        }
+        tracing::warn!(epoch = %current, "live presence was lost (Redis restarted empty); rebuilding");
+        let now = now_ms();
+        let known: Vec<(SessionKey, KnownSession)> = {
+            let local = lock(&self.local);
+            local
+                .known
+                .iter()
+                .filter(|(key, s)| {
+                    local.attachments.contains_key(*key) || now - s.last_seen < self.ttl_ms()
+                })
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect()
+        };
+        for ((site, _, session), known) in known {
+            self.put(&site, &known.user, &session, &known.page, &known.client)
+                .await?;
+        }
+        // Dropping the old sender ends every open stream once it has drained.
+        let (fresh, _) = broadcast::channel(SUBSCRIBER_QUEUE);
+        *lock(&self.live) = fresh;
+        Ok(true)
+    }
+
+    fn release(&self, key: SessionKey) {
+        let mut local = lock(&self.local);
+        let remaining = match local.attachments.get_mut(&key) {
+            Some(count) => {
+                *count -= 1;
+                *count
+            }
+            None => return,
+        };
+        if remaining > 0 {
+            return;
+        }
+        local.attachments.remove(&key);
+        drop(local);
+        // The session leaves after the grace unless a stream (on any node) holds it again.
+        let member = deadline_member(&key.0, key.1, &key.2);
+        let grace_ends = now_ms() + self.config.reconnect_grace.as_millis() as i64;
+        let mut con = self.commands.clone();
+        tokio::spawn(async move {
+            let result: redis::RedisResult<()> = redis::cmd("ZADD")
+                .arg(DEADLINES)
+                .arg("XX")
+                .arg("LT")
+                .arg(grace_ends)
+                .arg(member)
+                .query_async(&mut con)
+                .await;
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot start a session's reconnect grace");
+            }
+        });
+    }
+}
+
+fn new_epoch() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Read the shared stream and fan it out to this node's subscribers, for as long as the
+/// presence lives; reconnects by itself.
+async fn read_stream(weak: Weak<Shared>, mut reader: ConnectionManager) {
+    let mut last = String::from("$");
+    let mut last_epoch = weak.upgrade().map(|s| s.epoch()).unwrap_or_default();
+    loop {
+        let Some(shared) = weak.upgrade() else { return };
+        let epoch = shared.epoch();
+        if epoch != last_epoch {
+            // A new epoch is a new stream: start from its beginning.
+            last = "0".into();
+            last_epoch = epoch.clone();
+        }
+        drop(shared);
+        let reply: redis::RedisResult<Option<StreamReadReply>> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(512)
+            .arg("BLOCK")
+            .arg(READ_BLOCK.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(EVENTS)
+            .arg(&last)
+            .query_async(&mut reader)
+            .await;
+        let Some(shared) = weak.upgrade() else { return };
+        match reply {
+            Ok(Some(reply)) => {
+                let sender = shared.sender();
+                for entry in reply.keys.iter().flat_map(|k| &k.ids) {
+                    last = entry.id.clone();
+                    if let Some(published) = shared.published(&last_epoch, entry) {
+                        let _ = sender.send(Arc::new(published));
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "cannot read the shared event stream; retrying");
+                drop(shared);
+                tokio::time::sleep(REAP_INTERVAL).await;
+                if let Some(shared) = weak.upgrade() {
+                    if let Err(error) = shared.check_epoch().await {
+                        tracing::debug!(%error, "Redis still unavailable");
+                    }
+                }
+                continue;
+            }
+        }
+    }
+}
+
+/// Reap expired sessions, keep attached ones alive and watch the epoch.
+async fn maintain(weak: Weak<Shared>) {
+    let mut tick = tokio::time::interval(REAP_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_refresh = 0;
+    loop {
+        tick.tick().await;
+        let Some(shared) = weak.upgrade() else { return };
+        let now = now_ms();
+        let result = async {
+            shared.check_epoch().await?;
+            if now - last_refresh >= shared.refresh_interval_ms() {
+                shared.refresh_attached().await?;
+                last_refresh = now;
+                // Forget sessions nobody has heartbeated for a TTL: they are gone.
+                let ttl = shared.ttl_ms();
+                let mut local = lock(&shared.local);
+                let attached: Vec<SessionKey> = local.attachments.keys().cloned().collect();
+                local
+                    .known
+                    .retain(|key, s| attached.contains(key) || now - s.last_seen < ttl);
+            }
+            shared.reap(now).await
+        }
+        .await;
+        if let Err(error) = result {
+            tracing::debug!(%error, "presence upkeep skipped");
+        }
+    }
+}
+
+impl RedisPresence {
+    /// Connect to Redis at `url` and start reading the shared feed.
+    pub async fn connect(
+        url: &str,
+        config: PresenceConfig,
+    ) -> Result<Arc<RedisPresence>, PresenceError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let commands_config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_max_delay(Duration::from_secs(1));
+        let commands = ConnectionManager::new_with_config(client.clone(), commands_config.clone())
+            .await
+            .map_err(unavailable)?;
+        // The reader blocks on XREAD, so it has a connection of its own that waits longer.
+        let reader = ConnectionManager::new_with_config(
+            client,
+            commands_config.set_response_timeout(Some(READ_BLOCK + Duration::from_secs(2))),
+        )
+        .await
+        .map_err(unavailable)?;
+        let (live, _) = broadcast::channel(SUBSCRIBER_QUEUE);
+        let shared = Arc::new(Shared {
+            commands,
+            live: Mutex::new(live),
+            epoch: Mutex::new(String::new()),
+            local: Mutex::new(Local::default()),
+            config,
+            cas: Script::new(CAS_ROSTER),
+            claim: Script::new(CLAIM_EXPIRED),
+        });
+        shared.check_epoch().await?;
+        tokio::spawn(read_stream(Arc::downgrade(&shared), reader));
+        tokio::spawn(maintain(Arc::downgrade(&shared)));
+        Ok(Arc::new(RedisPresence { shared }))
+    }
+
+    /// The entries after `last_event_id` for `sites` and the position they run to, or `None`
+    /// when they are not all held.
+    async fn replay(
+        &self,
+        sites: &[String],
+        last_event_id: &str,
+    ) -> Result<Option<(Vec<Arc<Published>>, EventOrder)>, PresenceError> {
+        let epoch = self.shared.epoch();
+        let Some(entry) = last_event_id
+            .strip_prefix(epoch.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+        else {
+            return Ok(None);
+        };
+        let Some(after) = parse_entry_id(entry) else {
+            return Ok(None);
+        };
+        let mut con = self.shared.commands.clone();
+        let (oldest, newest): (StreamRangeReply, StreamRangeReply) = redis::pipe()
+            .cmd("XRANGE")
+            .arg(EVENTS)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(1)
+            .cmd("XREVRANGE")
+            .arg(EVENTS)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        let oldest = oldest.ids.first().and_then(|e| parse_entry_id(&e.id));
+        let newest = newest.ids.first().and_then(|e| parse_entry_id(&e.id));
+        match (oldest, newest) {
+            // An id from the future of this stream is not one of ours.
+            (_, Some(newest)) if after > newest => return Ok(None),
+            (None, None) if after != (0, 0) => return Ok(None),
+            // Trimmed past it: what came between may be gone.
+            (Some(oldest), _) if after < oldest && after != (0, 0) => {
+                // `after` itself may be the entry just before the oldest kept; we cannot know.
+                return Ok(None);
+            }
+            _ => {}
+        }
+        let missed: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(EVENTS)
+            .arg(format!("({entry}"))
+            .arg("+")
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        let through = missed
+            .ids
+            .last()
+            .and_then(|e| parse_entry_id(&e.id))
+            .unwrap_or(after);
+        let events = missed
+            .ids
+            .iter()
+            .filter_map(|e| self.shared.published(&epoch, e))
+            .filter(|p| sites.contains(&p.site))
+            .map(Arc::new)
+            .collect();
+        Ok(Some((events, through)))
+    }
+}
+
+#[async_trait]
+impl Presence for RedisPresence {
+    async fn put_session(
+        &self,
+        site: &str,
+        user: &UserCard,
+        session: &str,
+        page: &str,
+        client: &str,
+    ) -> Result<SessionInfo, PresenceError> {
+        self.shared.put(site, user, session, page, client).await
+    }
+
+    async fn end_session(
+        &self,
+        site: &str,
+        user: UserId,
+        session: &str,
+    ) -> Result<bool, PresenceError> {
+        self.shared
+            .end(site, user, session, LeaveReason::Left, DeadlineChange::Drop)
+            .await
+    }
+
+    async fn publish_saved(&self, site: &str, save: SaveRecord) -> Result<(), PresenceError> {
+        let event = Event::Saved {
+            site: site.to_owned(),
+            save,
+        };
+        let data = serde_json::to_string(&event).expect("events always serialise");
+        let mut con = self.shared.commands.clone();
+        let _: String = redis::cmd("XADD")
+            .arg(EVENTS)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.shared.config.replay_capacity.max(1))
+            .arg("*")
+            .arg("site")
+            .arg(site)
+            .arg("data")
+            .arg(data)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn roster(&self, site: &str) -> Result<Roster, PresenceError> {
+        Ok(self.shared.read_roster(site).await?.0)
+    }
+
+    async fn subscribe(
+        &self,
+        sites: &[String],
+        last_event_id: Option<&str>,
+    ) -> Result<Feed, PresenceError> {
+        // Listen first, then read: anything published in between arrives live and is skipped
+        // as already seen.
+        let live = self.shared.sender().subscribe();
+        if let Some(id) = last_event_id {
+            if let Some((events, through)) = self.replay(sites, id).await? {
+                return Ok(Feed {
+                    start: FeedStart::Replay(events),
+                    live,
+                    after: Some(through),
+                });
+            }
+        }
+        // The rosters and the stream's last id, read in one transaction.
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for site in sites {
+            pipe.cmd("HGET").arg(roster_key(site)).arg("roster");
+        }
+        pipe.cmd("XREVRANGE")
+            .arg(EVENTS)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1);
+        let mut con = self.shared.commands.clone();
+        let mut values: Vec<redis::Value> =
+            pipe.query_async(&mut con).await.map_err(unavailable)?;
+        let newest: StreamRangeReply = match values.pop() {
+            Some(value) => redis::from_redis_value(value).map_err(unavailable)?,
+            None => StreamRangeReply::default(),
+        };
+        let mut rosters = Vec::with_capacity(sites.len());
+        for (site, value) in sites.iter().zip(values) {
+            let json: Option<String> = redis::from_redis_value(value).map_err(unavailable)?;
+            let roster = match json {
+                Some(json) => serde_json::from_str(&json)
+                    .map_err(|e| PresenceError::Unavailable(format!("a stored roster: {e}")))?,
+                None => Roster::default(),
+            };
+            rosters.push((site.clone(), roster));
+        }
+        let newest_id = newest
+            .ids
+            .first()
+            .map(|e| e.id.clone())
+            .unwrap_or_else(|| "0-0".into());
+        let after = parse_entry_id(&newest_id);
+        Ok(Feed {
+            start: FeedStart::Snapshot {
+                rosters,
+                cursor: format!("{}-{newest_id}", self.shared.epoch()),
+            },
+            live,
+            after,
+        })
+    }
+
+    fn attach(&self, site: &str, user: UserId, session: &str) -> Attachment {
+        let key = (site.to_owned(), user, session.to_owned());
+        *lock(&self.shared.local)
+            .attachments
+            .entry(key.clone())
+            .or_default() += 1;
+        // A stream that comes back on this node after dropping on another must cancel the
+        // grace that node started, now rather than at the next refresh.
+        let member = deadline_member(site, user, session);
+        let deadline = now_ms() + self.shared.ttl_ms();
+        let mut con = self.shared.commands.clone();
+        tokio::spawn(async move {
+            let result: redis::RedisResult<()> = redis::cmd("ZADD")
+                .arg(DEADLINES)
+                .arg("XX")
+                .arg("GT")
+                .arg(deadline)
+                .arg(member)
+                .query_async(&mut con)
+                .await;
+            if let Err(error) = result {
+                tracing::debug!(%error, "cannot hold an attached session yet");
+            }
+        });
+        let weak = Arc::downgrade(&self.shared);
+        Attachment::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.release(key);
+            }
+        })
+    }
+
+    fn config(&self) -> PresenceConfig {
+        self.shared.config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_members_round_trip() {
+        let member = deadline_member("contoso", 42, "tab-1");
+        assert_eq!(
+            parse_deadline_member(&member),
+            Some(("contoso".into(), 42, "tab-1".into()))
+        );
+        assert_eq!(parse_deadline_member("nonsense"), None);
+    }
+
+    #[test]
+    fn entry_ids_order_by_time_then_sequence() {
+        assert_eq!(
+            parse_entry_id("1700000000000-3"),
+            Some((1_700_000_000_000, 3))
+        );
+        assert!(parse_entry_id("1-2") < parse_entry_id("1-10"));
+        assert!(parse_entry_id("1-99") < parse_entry_id("2-0"));
+        assert_eq!(parse_entry_id("x"), None);
+    }
+}
