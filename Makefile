@@ -7,7 +7,7 @@ DEMO_DATA ?= .copresence-demo
 # tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
 DEMO_UI ?= tray
 
-.PHONY: all deps ui build test test-desktop lint demo package clean bench bench-tray
+.PHONY: all deps ui build test test-desktop lint demo demo-cluster package clean bench bench-tray
 
 all: build
 
@@ -51,10 +51,15 @@ bench-tray: ui
 demo: build
 	@DEMO_LISTEN=$(DEMO_LISTEN) DEMO_DATA=$(DEMO_DATA) DEMO_UI=$(DEMO_UI) scripts/demo.sh
 
+# Three nodes on a local PostgreSQL and Redis (installed by `make deps`), the demo makers shared
+# out over them, and the tray app on the first node.
+demo-cluster: build
+	@scripts/demo-cluster.sh
+
 # A .deb of the tray app (the Tauri CLI comes from npm).
 package: ui
-	cd ui && npx --yes @tauri-apps/cli@2 build --config ../src-tauri/tauri.conf.json --bundles deb -- --manifest-path ../src-tauri/Cargo.toml
+	npx --yes @tauri-apps/cli@2 build --bundles deb
 
 clean:
 	$(CARGO) clean
-	rm -rf $(DEMO_DATA) ui/dist
+	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist

@@ -26,20 +26,4 @@ for _ in $(seq 100); do
 done
 url=$(grep -o 'http://[^ ]*' "$data/server.out" | head -n1)
 echo "demo server on $url (log: $log); you are you@example.com, token in $data/you.token"
-token=$(cat "$data/you.token")
-
-ui=${DEMO_UI:-tray}
-if [ "$ui" = tray ] && [ "$(uname)" != Darwin ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  echo "no display here: watching from the CLI instead of the tray app"
-  ui=cli
-fi
-if [ "$ui" = cli ]; then
-  echo "watching every demo site; Ctrl-C to stop"
-  echo
-  COPRESENCE_SERVER=$url COPRESENCE_TOKEN=$token "$bin/copresence" watch
-else
-  echo "starting the tray app (its settings in $data/config); Ctrl-C or Quit in its menu to stop"
-  # Its own settings directory: the demo follows every site and leaves your real settings alone.
-  XDG_CONFIG_HOME="$(cd "$data" && pwd)/config" COPRESENCE_SERVER=$url COPRESENCE_TOKEN=$token \
-    COPRESENCE_OPEN_POPUP=1 "$bin/copresence-tray"
-fi
+scripts/demo-ui.sh "$url" "$(cat "$data/you.token")" "$data"

@@ -143,8 +143,47 @@ struct Maker {
     at: Option<(String, String)>,
 }
 
+/// Which of the demo's makers a node simulates: the `index`-th of every `of` (1-based), so the
+/// nodes of a cluster demo share them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MakerShare {
+    pub index: usize,
+    pub of: usize,
+}
+
+impl MakerShare {
+    pub const ALL: MakerShare = MakerShare { index: 1, of: 1 };
+
+    fn includes(self, position: usize) -> bool {
+        position % self.of.max(1) == (self.index.max(1) - 1) % self.of.max(1)
+    }
+}
+
+impl std::str::FromStr for MakerShare {
+    type Err = String;
+
+    /// `K/N`, e.g. `2/3`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (index, of) = text
+            .split_once('/')
+            .ok_or_else(|| format!("expected K/N such as 1/3, got {text:?}"))?;
+        let index: usize = index
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a number: {index:?}"))?;
+        let of: usize = of
+            .trim()
+            .parse()
+            .map_err(|_| format!("not a number: {of:?}"))?;
+        if of == 0 || index == 0 || index > of {
+            return Err(format!("K/N needs 1 ≤ K ≤ N, got {text:?}"));
+        }
+        Ok(MakerShare { index, of })
+    }
+}
+
 /// Run the simulated makers until the process ends. Errors are logged and the loop goes on.
-pub async fn run_makers(store: Store, presence: Arc<dyn Presence>) {
+pub async fn run_makers(store: Store, presence: Arc<dyn Presence>, share: MakerShare) {
     let mut makers = Vec::new();
     let clients = ["studio", "vscode-web", "studio", "cli"];
     for site in store.all_sites().await.unwrap_or_default() {
@@ -166,6 +205,11 @@ pub async fn run_makers(store: Store, presence: Arc<dyn Presence>) {
             }
         }
     }
+    let mut position = 0;
+    makers.retain(|_| {
+        position += 1;
+        share.includes(position - 1)
+    });
     if makers.is_empty() {
         return;
     }
@@ -246,6 +290,21 @@ async fn act(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maker_shares_split_everyone_exactly_once() {
+        let shares: Vec<MakerShare> = ["1/3", "2/3", "3/3"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for position in 0..8 {
+            assert_eq!(shares.iter().filter(|s| s.includes(position)).count(), 1);
+        }
+        assert!((0..8).all(|p| MakerShare::ALL.includes(p)));
+        for bad in ["0/3", "4/3", "1/0", "x", "1/x"] {
+            assert!(bad.parse::<MakerShare>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn demo_organisation_is_valid_and_has_eight_makers_and_you() {

@@ -43,7 +43,14 @@ enum Command {
     },
     /// Import a demo organisation, print a token for you@example.com, and serve it with
     /// simulated makers joining, moving, saving and leaving.
-    Demo(ServeArgs),
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Simulate only the K-th of every N demo makers (K/N), to share them out over the
+        /// nodes of a cluster.
+        #[arg(long, default_value = "1/1")]
+        makers: demo::MakerShare,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,7 +217,10 @@ async fn main() -> Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Demo(args) => {
+        Command::Demo {
+            serve: args,
+            makers,
+        } => {
             let Some(data) = args.store.data.clone() else {
                 anyhow::bail!("the demo keeps its token in --data DIR");
             };
@@ -223,7 +233,7 @@ async fn main() -> Result<()> {
                 data.join(demo::TOKEN_FILE).display()
             );
             println!("COPRESENCE_TOKEN={token}");
-            tokio::spawn(demo::run_makers(store.clone(), presence.clone()));
+            tokio::spawn(demo::run_makers(store.clone(), presence.clone(), makers));
             serve(&args, store, presence).await
         }
     }

@@ -480,8 +480,10 @@ fn new_epoch() -> String {
 
 /// Read the shared stream and fan it out to this node's subscribers, for as long as the
 /// presence lives; reconnects by itself.
-async fn read_stream(weak: Weak<Shared>, mut reader: ConnectionManager) {
-    let mut last = String::from("$");
+async fn read_stream(weak: Weak<Shared>, mut reader: ConnectionManager, start_after: String) {
+    // An explicit position, never `$`: an event appended between this node's start and its
+    // first read must still reach the subscribers whose snapshot came before it.
+    let mut last = start_after;
     let mut last_epoch = weak.upgrade().map(|s| s.epoch()).unwrap_or_default();
     loop {
         let Some(shared) = weak.upgrade() else { return };
@@ -592,7 +594,22 @@ impl RedisPresence {
             claim: Script::new(CLAIM_EXPIRED),
         });
         shared.check_epoch().await?;
-        tokio::spawn(read_stream(Arc::downgrade(&shared), reader));
+        let mut con = shared.commands.clone();
+        let newest: StreamRangeReply = redis::cmd("XREVRANGE")
+            .arg(EVENTS)
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        let start_after = newest
+            .ids
+            .first()
+            .map(|e| e.id.clone())
+            .unwrap_or_else(|| "0-0".into());
+        tokio::spawn(read_stream(Arc::downgrade(&shared), reader, start_after));
         tokio::spawn(maintain(Arc::downgrade(&shared)));
         Ok(Arc::new(RedisPresence { shared }))
     }
