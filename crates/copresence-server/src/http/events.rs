@@ -9,27 +9,37 @@
 //! session needs no heartbeat, and when it drops the session leaves after the reconnect grace —
 //! unless the browser's automatic reconnect comes back first, in which case nobody sees a thing.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures_util::Stream;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::MissedTickBehavior;
 
 use super::sites::site_state;
 use super::{bearer_token, ApiResult, AppState};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::presence::{Attachment, FeedStart, Published};
+use crate::presence::{sse_frame, Attachment, EventOrder, Feed, FeedStart, Published};
 use crate::store::StoredSite;
-use copresence_core::{validate_session_id, Event, UserCard};
+use copresence_core::{validate_session_id, Event, UserCard, UserId};
 
-/// How soon a browser's `EventSource` should reconnect after a drop.
-const BROWSER_RECONNECT: Duration = Duration::from_secs(1);
+/// The first frame of every stream: browsers reconnect after their own default (3 s or more);
+/// this asks for one second, well inside the reconnect grace.
+const RETRY: &[u8] = b"retry: 1000\n\n";
+/// A comment that keeps idle connections (and the proxies between) open.
+const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
+/// How often the keep-alive comment is sent, whether or not events flow.
+const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(15);
+
+/// What a site's `saved` events are compared with: the version its last snapshot showed.
+type Versions = Vec<(String, i64)>;
 
 #[derive(Default)]
 struct EventsQuery {
@@ -68,20 +78,13 @@ async fn authenticate(state: &AppState, parts: &Parts, query: &EventsQuery) -> A
     user.ok_or_else(ApiError::unauthorized)
 }
 
-fn sse_of(published: &Published) -> SseEvent {
-    SseEvent::default()
-        .id(&published.id)
-        .event(published.event.name())
-        .data(&published.data)
-}
-
-/// A snapshot event of `sites` with these rosters, and the version of each site it shows.
+/// A snapshot frame of `sites` with these rosters, and the version of each site it shows.
 async fn snapshot(
     state: &AppState,
     sites: &[StoredSite],
     mut rosters: Vec<(String, copresence_core::roster::Roster)>,
     cursor: &str,
-) -> ApiResult<(SseEvent, HashMap<String, i64>)> {
+) -> ApiResult<(Bytes, Versions)> {
     let mut states = Vec::with_capacity(sites.len());
     for site in sites {
         let roster = rosters
@@ -101,17 +104,61 @@ async fn snapshot(
     let versions = states
         .iter()
         .map(|s| (s.site.id.clone(), s.version))
-        .collect();
+        .collect::<Versions>();
     let data = serde_json::to_string(&Event::Snapshot { sites: states })
         .map_err(|e| ApiError::bad_request("internal", e.to_string()))?;
-    let event = SseEvent::default().id(cursor).event("snapshot").data(data);
-    Ok((event, versions))
+    Ok((sse_frame(cursor, "snapshot", &data), versions))
+}
+
+/// A fresh start for a subscriber that fell behind: a new subscription and its snapshot.
+/// Boxed by the caller, so the stream's own state stays small for the life of the connection.
+async fn resync(
+    state: &AppState,
+    site_ids: &[String],
+    sites: &[StoredSite],
+) -> Option<(Bytes, Versions, Feed)> {
+    let Feed { start, live, after } = state.presence.subscribe(site_ids, None).await.ok()?;
+    let FeedStart::Snapshot { rosters, cursor } = start else {
+        return None;
+    };
+    let (frame, versions) = snapshot(state, sites, rosters, &cursor).await.ok()?;
+    let feed = Feed {
+        start: FeedStart::Replay(Vec::new()),
+        live,
+        after,
+    };
+    Some((frame, versions, feed))
+}
+
+/// Whether a subscriber to `site_ids` that has seen everything up to `after`, and snapshots
+/// at `versions`, is sent this event.
+fn wanted(
+    published: &Published,
+    site_ids: &[String],
+    after: Option<EventOrder>,
+    versions: &Versions,
+) -> bool {
+    if after.is_some_and(|seen| published.order <= seen) || !site_ids.contains(&published.site) {
+        return false;
+    }
+    match &published.event {
+        Event::Saved { save, .. } => !versions
+            .iter()
+            .any(|(site, v)| *site == published.site && save.version <= *v),
+        _ => true,
+    }
+}
+
+/// What the stream waits for next.
+enum Next {
+    Event(Result<Arc<Published>, RecvError>),
+    KeepAlive,
 }
 
 pub async fn stream(
     State(state): State<AppState>,
     request: axum::extract::Request,
-) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+) -> ApiResult<Response> {
     let (parts, _body) = request.into_parts();
     let query = EventsQuery::parse(parts.uri.query());
     let caller = authenticate(&state, &parts, &query).await?;
@@ -149,6 +196,7 @@ pub async fn stream(
         .map(str::to_owned)
         .or(query.last_event_id.clone())
         .filter(|id| !id.is_empty());
+    drop(parts);
 
     let feed = state
         .presence
@@ -156,12 +204,12 @@ pub async fn stream(
         .await?;
     let (first, mut versions, first_order) = match feed.start {
         FeedStart::Snapshot { rosters, cursor } => {
-            let (event, versions) = snapshot(&state, &sites, rosters, &cursor).await?;
-            (vec![event], versions, None)
+            let (frame, versions) = snapshot(&state, &sites, rosters, &cursor).await?;
+            (vec![frame], versions, None)
         }
         FeedStart::Replay(events) => (
-            events.iter().map(|p| sse_of(p)).collect(),
-            HashMap::new(),
+            events.iter().map(|p| p.frame.clone()).collect(),
+            Versions::new(),
             events.last().map(|p| p.order),
         ),
     };
@@ -170,44 +218,56 @@ pub async fn stream(
         (Some(replayed), Some(read)) => Some(read.max(*replayed)),
         (replayed, read) => read.or(*replayed),
     };
+    let user: UserId = caller.id;
 
-    let events = async_stream::stream! {
+    let frames = async_stream::stream! {
         // Held for as long as the client stays connected.
         let _attachments = attachments;
-        // Browsers reconnect after their own default (3 s or more); ask for sooner, well inside
-        // the reconnect grace.
-        yield Ok(SseEvent::default().retry(BROWSER_RECONNECT));
-        for event in first {
-            yield Ok(event);
+        yield Ok::<Bytes, Infallible>(Bytes::from_static(RETRY));
+        for frame in first {
+            yield Ok(frame);
         }
+        // A steady beat, not pushed back by every event: one timer per stream, never reset.
+        let mut keep_alive = tokio::time::interval_at(
+            tokio::time::Instant::now() + KEEP_ALIVE_EVERY,
+            KEEP_ALIVE_EVERY,
+        );
+        keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
-            match live.recv().await {
-                Ok(published) => {
-                    if !site_ids.contains(&published.site)
-                        || after.is_some_and(|seen| published.order <= seen)
-                    {
-                        continue;
+            let next = tokio::select! {
+                biased;
+                received = live.recv() => Next::Event(received),
+                _ = keep_alive.tick() => Next::KeepAlive,
+            };
+            match next {
+                Next::KeepAlive => yield Ok(Bytes::from_static(KEEP_ALIVE)),
+                Next::Event(Ok(published)) => {
+                    if wanted(&published, &site_ids, after, &versions) {
+                        yield Ok(published.frame.clone());
                     }
-                    if let Event::Saved { save, .. } = &published.event {
-                        if versions.get(&published.site).is_some_and(|v| save.version <= *v) {
-                            continue;
-                        }
-                    }
-                    yield Ok(sse_of(&published));
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(missed, user = caller.id, "subscriber fell behind; sending a fresh snapshot");
-                    let Ok(feed) = state.presence.subscribe(&site_ids, None).await else { break };
-                    let FeedStart::Snapshot { rosters, cursor } = feed.start else { break };
-                    let Ok((event, fresh)) = snapshot(&state, &sites, rosters, &cursor).await else { break };
+                Next::Event(Err(RecvError::Lagged(missed))) => {
+                    tracing::info!(missed, user, "subscriber fell behind; sending a fresh snapshot");
+                    let Some((frame, fresh, feed)) =
+                        Box::pin(resync(&state, &site_ids, &sites)).await
+                    else {
+                        break;
+                    };
                     versions = fresh;
                     live = feed.live;
                     after = feed.after;
-                    yield Ok(event);
+                    yield Ok(frame);
                 }
-                Err(RecvError::Closed) => break,
+                Next::Event(Err(RecvError::Closed)) => break,
             }
         }
     };
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    let mut response = Response::new(Body::from_stream(frames));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
 }

@@ -13,7 +13,9 @@ use copresence_core::roster::Roster;
 use copresence_core::{Event, LeaveReason, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
 
-use super::{Attachment, Feed, FeedStart, Presence, PresenceConfig, PresenceError, Published};
+use super::{
+    sse_frame, Attachment, Feed, FeedStart, Presence, PresenceConfig, PresenceError, Published,
+};
 use crate::clock::now_ms;
 
 /// How often expired sessions are looked for.
@@ -73,8 +75,10 @@ impl Shared {
         state.seq += 1;
         let site = event.site().unwrap_or_default().to_owned();
         let data = serde_json::to_string(&event).expect("events always serialise");
+        let id = format!("{}-{}", self.epoch, state.seq);
         let published = Arc::new(Published {
-            id: format!("{}-{}", self.epoch, state.seq),
+            frame: sse_frame(&id, event.name(), &data),
+            id,
             order: (state.seq, 0),
             site,
             event,

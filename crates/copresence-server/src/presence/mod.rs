@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use copresence_core::roster::Roster;
 use copresence_core::{Event, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
@@ -49,6 +50,27 @@ pub struct Published {
     pub event: Event,
     /// The event's JSON, the SSE `data:`.
     pub data: String,
+    /// The whole SSE frame (`id:`, `event:`, `data:` and the blank line), encoded once when
+    /// published: every subscriber's stream sends these same bytes.
+    pub frame: Bytes,
+}
+
+/// One SSE frame: `id:`, `event:` and `data:` lines, then the blank line that ends it.
+pub fn sse_frame(id: &str, event: &str, data: &str) -> Bytes {
+    let mut frame = Vec::with_capacity(id.len() + event.len() + data.len() + 24);
+    frame.extend_from_slice(b"id: ");
+    frame.extend_from_slice(id.as_bytes());
+    frame.extend_from_slice(b"\nevent: ");
+    frame.extend_from_slice(event.as_bytes());
+    frame.push(b'\n');
+    // JSON has no raw line breaks; any other text gets one `data:` line per line.
+    for line in data.split('\n') {
+        frame.extend_from_slice(b"data: ");
+        frame.extend_from_slice(line.trim_end_matches('\r').as_bytes());
+        frame.push(b'\n');
+    }
+    frame.push(b'\n');
+    Bytes::from(frame)
 }
 
 /// Where a new subscriber starts.

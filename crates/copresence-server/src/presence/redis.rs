@@ -180,8 +180,10 @@ impl Shared {
         let site: String = entry.get("site")?;
         let data: String = entry.get("data")?;
         let event: Event = serde_json::from_str(&data).ok()?;
+        let id = format!("{epoch}-{}", entry.id);
         Some(Published {
-            id: format!("{epoch}-{}", entry.id),
+            frame: super::sse_frame(&id, event.name(), &data),
+            id,
             order,
             site,
             event,
