@@ -423,6 +423,37 @@ impl Store {
             .await
     }
 
+    /// The site's id, name and URL if `user` is a member of it, from memory for a short while
+    /// like the other identity and membership answers: what the heartbeat path checks. Without
+    /// the version, which changes on every save and which only [`Store::site_of`] reads.
+    pub async fn member_site(
+        &self,
+        user: UserId,
+        site: &str,
+    ) -> Result<Option<SiteInfo>, StoreError> {
+        let key = format!("member_site:{user}:{site}");
+        self.cache
+            .get(key, FRESH, async {
+                let row = sqlx::query(
+                    "SELECT s.id, s.name, s.url FROM sites s
+                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2",
+                )
+                .bind(user)
+                .bind(site)
+                .fetch_optional(&self.pool)
+                .await?;
+                let info = |r: &AnyRow| -> Result<SiteInfo, sqlx::Error> {
+                    Ok(SiteInfo {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        url: r.try_get(2)?,
+                    })
+                };
+                Ok(row.as_ref().map(info).transpose()?)
+            })
+            .await
+    }
+
     /// A site by id, with no membership filter: for callers that already checked it.
     pub async fn site_of_any(&self, site: &str) -> Result<Option<StoredSite>, StoreError> {
         let key = format!("site:{site}");
@@ -465,6 +496,11 @@ impl Store {
     }
 
     pub async fn pages(&self, site: &str) -> Result<Vec<Page>, StoreError> {
+        Ok(self.shared_pages(site).await?.as_ref().clone())
+    }
+
+    /// A site's pages, shared with the cache rather than copied out of it.
+    async fn shared_pages(&self, site: &str) -> Result<Arc<Vec<Page>>, StoreError> {
         let key = format!("pages:{site}");
         self.cache
             .get(key, FRESH, async {
@@ -473,7 +509,7 @@ impl Store {
                         .bind(site)
                         .fetch_all(&self.pool)
                         .await?;
-                Ok(rows
+                let pages = rows
                     .iter()
                     .map(|r| {
                         Ok(Page {
@@ -481,7 +517,8 @@ impl Store {
                             title: r.try_get(1)?,
                         })
                     })
-                    .collect::<Result<_, sqlx::Error>>()?)
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                Ok(Arc::new(pages))
             })
             .await
     }
@@ -489,7 +526,11 @@ impl Store {
     /// Whether a site has this page: answered from the site's page list, so that every page
     /// of a site seen recently is known while the database is away.
     pub async fn page_exists(&self, site: &str, path: &str) -> Result<bool, StoreError> {
-        Ok(self.pages(site).await?.iter().any(|page| page.path == path))
+        Ok(self
+            .shared_pages(site)
+            .await?
+            .iter()
+            .any(|page| page.path == path))
     }
 
     /// The first and the most recent save of a site.

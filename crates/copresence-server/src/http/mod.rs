@@ -17,14 +17,14 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{validate_page_path, UserCard, MAX_BODY_BYTES};
+use copresence_core::{validate_page_path, SiteInfo, UserCard, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
 use crate::presence::Presence;
-use crate::store::{Store, StoredSite};
+use crate::store::Store;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -36,10 +36,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The site if the caller is a member, else 404: a site one is not a member of does not exist.
-    pub async fn member_site(&self, caller: &Caller, site: &str) -> Result<StoredSite, ApiError> {
+    /// The site if the caller is a member, else 404: a site one is not a member of does not
+    /// exist. From memory while fresh (see [`Store::member_site`]): no database on a heartbeat.
+    pub async fn member_site(&self, caller: &Caller, site: &str) -> Result<SiteInfo, ApiError> {
         self.store
-            .site_of(caller.0.id, site)
+            .member_site(caller.0.id, site)
             .await?
             .ok_or_else(|| ApiError::not_found("site"))
     }
@@ -50,13 +51,13 @@ impl AppState {
         caller: &Caller,
         site: &str,
         path: &str,
-    ) -> Result<StoredSite, ApiError> {
+    ) -> Result<SiteInfo, ApiError> {
         validate_page_path(path)?;
         let site = self.member_site(caller, site).await?;
-        if !self.store.page_exists(&site.info.id, path).await? {
+        if !self.store.page_exists(&site.id, path).await? {
             return Err(ApiError::bad_request(
                 "unknown_page",
-                format!("site {:?} has no page {:?}", site.info.id, path),
+                format!("site {:?} has no page {:?}", site.id, path),
             ));
         }
         Ok(site)

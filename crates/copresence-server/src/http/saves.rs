@@ -22,7 +22,7 @@ pub async fn create(
     let save = state
         .store
         .save(
-            &site.info.id,
+            &site.id,
             &caller.0,
             &request.page,
             request.base_version,
@@ -32,11 +32,7 @@ pub async fn create(
         .await?;
     // The save is durable; if live presence cannot announce it, watchers still see the new
     // version in their next snapshot, so the saver gets their 201.
-    if let Err(error) = state
-        .presence
-        .publish_saved(&site.info.id, save.clone())
-        .await
-    {
+    if let Err(error) = state.presence.publish_saved(&site.id, save.clone()).await {
         tracing::warn!(%error, "save stored but not announced");
     }
     Ok((StatusCode::CREATED, Json(save)))
@@ -56,5 +52,5 @@ pub async fn history(
     let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let site = state.member_site(&caller, &site).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
-    Ok(Json(state.store.saves(&site.info.id, limit).await?))
+    Ok(Json(state.store.saves(&site.id, limit).await?))
 }

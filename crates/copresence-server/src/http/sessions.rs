@@ -21,7 +21,7 @@ pub async fn put(
     let info = state
         .presence
         .put_session(
-            &site.info.id,
+            &site.id,
             &caller.0,
             &session,
             &request.page,
@@ -46,7 +46,7 @@ pub async fn delete(
     let site = state.member_site(&caller, &site).await?;
     state
         .presence
-        .end_session(&site.info.id, caller.0.id, &session)
+        .end_session(&site.id, caller.0.id, &session)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ use axum::Json;
 use copresence_core::{SiteState, SiteSummary};
 
 use super::{ApiResult, AppState, Caller, PathParams};
+use crate::error::ApiError;
 use crate::store::StoredSite;
 
 pub async fn list(
@@ -29,7 +30,12 @@ pub async fn detail(
     caller: Caller,
     PathParams(site): PathParams<String>,
 ) -> ApiResult<Json<SiteState>> {
-    let site = state.member_site(&caller, &site).await?;
+    // With the current version: not the cached membership answer.
+    let site = state
+        .store
+        .site_of(caller.0.id, &site)
+        .await?
+        .ok_or_else(|| ApiError::not_found("site"))?;
     let roster = state.presence.roster(&site.info.id).await?;
     Ok(Json(site_state(&state, site, roster).await?))
 }
