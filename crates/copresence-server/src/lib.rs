@@ -66,7 +66,33 @@ impl Server {
     }
 
     /// Serve until the process ends.
+    ///
+    /// Each connection gets HTTP/1.1 from hyper directly, sharing the one router (cloning it is
+    /// a reference count). `axum::serve` rebuilds the router's routes for every connection and
+    /// serves through hyper-util's protocol-detecting builder: for an idle event stream, that
+    /// was more than half of its memory (27 KB a connection against 12 KB here).
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app).await
+        let Server { listener, app } = self;
+        loop {
+            let socket = match listener.accept().await {
+                Ok((socket, _)) => socket,
+                Err(error) => {
+                    // Out of descriptors, say: wait for some to close rather than spin.
+                    tracing::warn!(%error, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            // Events are small and must not wait for the previous one's acknowledgement.
+            let _ = socket.set_nodelay(true);
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let connection = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(socket), service);
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
     }
 }
