@@ -35,8 +35,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-# The benchmarks of issue 4, release build, against a bare SSE floor in the same run:
-# prints a table and writes BENCHMARKS.json and BENCHMARKS.md. Takes several minutes.
+# The presence service's benchmarks (release build): publish → subscriber fan-out latency and CPU
+# per delivered event, server memory per idle subscriber, and heartbeat ingest rate and latency,
+# each against a bare SSE floor measured in the same run. Prints a table and writes
+# BENCHMARKS.json and its section of BENCHMARKS.md. Takes several minutes.
 bench:
 	$(CARGO) build --release -p copresence-server -p copresence-bench
 	target/release/copresence-bench --json BENCHMARKS.json --markdown BENCHMARKS.md

@@ -1,4 +1,4 @@
-//! What one run measures: the sizes of the full run (the targets of issue 4) and of the quick
+//! What one run measures: the sizes of the full run (those the targets are set at) and of the quick
 //! run (only proves the instrument works), with command-line overrides.
 
 use std::time::Duration;

@@ -84,7 +84,7 @@ pub struct MemoryRow {
     pub floor_baseline_rss_bytes: u64,
 }
 
-/// One of issue 4's targets, and whether this run meets it.
+/// One of the service's performance targets, and whether this run meets it.
 #[derive(Debug, Serialize)]
 pub struct Target {
     pub target: String,
@@ -378,7 +378,7 @@ impl Report {
                 c.max_subscribers
             );
         }
-        let _ = writeln!(t, "\nTargets (issue 4)");
+        let _ = writeln!(t, "\nTargets");
         if self.targets.is_empty() {
             let _ = writeln!(t, "  judged only in a full run");
         }
