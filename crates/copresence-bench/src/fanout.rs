@@ -41,6 +41,8 @@ pub struct Measured {
     /// The same for this process (the subscribers' reading, mostly): the bench shares the
     /// machine's cores with the server, so this is taken from what the server could have had.
     pub bench_cpu_us_per_delivery: f64,
+    /// How much the server's resident memory grew while the subscribers connected.
+    pub subscribed_rss_growth_bytes: u64,
 }
 
 /// The service and the floor at the same subscriber count and rate.
@@ -87,7 +89,9 @@ pub async fn compare(
     })
 }
 
-async fn measure(
+/// Fan-out at `subscribers` on `endpoint` while `publisher` publishes; `process` is the server
+/// the subscribers are connected to (its CPU time and memory are read).
+pub async fn measure(
     process: &Process,
     endpoint: Endpoint,
     publisher: &Publisher,
@@ -95,6 +99,7 @@ async fn measure(
     subscribers: usize,
 ) -> Result<Measured> {
     publisher.begin(PREFIX).await?;
+    let rss_before = process.rss_bytes()?;
     let events = plan.fanout_events;
     let clock = Instant::now();
     let endpoint = Arc::new(endpoint);
@@ -132,6 +137,7 @@ async fn measure(
             .context("a subscriber could not subscribe")?;
     }
     tracing::debug!(subscribers, "all subscribed; publishing");
+    let subscribed_rss_growth_bytes = process.rss_bytes()?.saturating_sub(rss_before);
 
     let server_cpu = process.cpu_seconds()?;
     let bench_cpu = cpu_seconds("/proc/self/stat")?;
@@ -185,6 +191,7 @@ async fn measure(
         delivered,
         server_cpu_us_per_delivery: per_delivery(server_cpu),
         bench_cpu_us_per_delivery: per_delivery(bench_cpu),
+        subscribed_rss_growth_bytes,
     })
 }
 

@@ -8,8 +8,9 @@
 //!
 //! One file per concern: [`plan`] (what to measure), [`server`] (starting and provisioning the
 //! processes), [`floor`], [`sse`] (the minimal subscriber), [`fanout`], [`memory`], [`ingest`],
-//! [`stats`], [`report`].
+//! [`cluster`] (several nodes on PostgreSQL and Redis), [`stats`], [`report`].
 
+mod cluster;
 mod fanout;
 mod floor;
 mod ingest;
@@ -116,8 +117,16 @@ async fn run(args: RunArgs) -> Result<()> {
     }
     let memory = memory::compare(&binaries, &org, &plan).await?;
     let ingest = ingest::run(&binaries, &org, &plan).await?;
+    let cluster = cluster::measure(
+        &binaries,
+        &org,
+        &plan,
+        &plan.cluster_nodes,
+        plan.cluster_subscribers,
+    )
+    .await?;
 
-    let report = report::Report::new(&plan, open_files, fanout, memory, ingest);
+    let report = report::Report::new(&plan, open_files, fanout, memory, ingest, cluster);
     report.print_table();
     report.write_json(&args.json)?;
     if let Some(markdown) = &args.markdown {

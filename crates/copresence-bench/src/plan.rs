@@ -28,6 +28,10 @@ pub struct Plan {
     pub ingest_sessions: usize,
     #[serde(serialize_with = "seconds")]
     pub ingest_duration: Duration,
+    /// Cluster sizes of the cross-node measurement (nodes on PostgreSQL and Redis).
+    pub cluster_nodes: Vec<usize>,
+    /// Subscribers of the cross-node measurement, all on node 2 (the publisher is on node 1).
+    pub cluster_subscribers: usize,
     /// Subscribers connecting at once: enough to open 50,000 in reasonable time, few enough
     /// that the service's small store pool never times out on the burst.
     pub connect_concurrency: usize,
@@ -62,6 +66,8 @@ impl Plan {
                 ingest_publishers: 64,
                 ingest_sessions: 1_000,
                 ingest_duration: Duration::from_secs(2),
+                cluster_nodes: vec![2],
+                cluster_subscribers: 20,
                 connect_concurrency: 64,
                 capped: None,
             }
@@ -75,6 +81,8 @@ impl Plan {
                 ingest_publishers: 64,
                 ingest_sessions: 10_000,
                 ingest_duration: Duration::from_secs(10),
+                cluster_nodes: vec![2, 3],
+                cluster_subscribers: 2_000,
                 connect_concurrency: 256,
                 capped: None,
             }

@@ -10,6 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::cluster::ClusterRow;
 use crate::fanout;
 use crate::ingest::Ingest;
 use crate::memory;
@@ -32,6 +33,7 @@ pub struct Report {
     pub fanout: Vec<FanoutRow>,
     pub memory: Vec<MemoryRow>,
     pub ingest: Ingest,
+    pub cluster: Vec<ClusterRow>,
     pub targets: Vec<Target>,
 }
 
@@ -99,6 +101,7 @@ impl Report {
         fanout: Vec<fanout::Comparison>,
         memory: memory::Comparison,
         ingest: Ingest,
+        cluster: Vec<ClusterRow>,
     ) -> Report {
         let fanout: Vec<FanoutRow> = fanout
             .into_iter()
@@ -152,7 +155,9 @@ impl Report {
             .collect();
         // The targets are about the full sizes; a quick run's small ones say nothing of them.
         let targets = if plan.mode == "full" {
-            targets(&fanout, &memory, &ingest)
+            let mut all = targets(&fanout, &memory, &ingest);
+            all.extend(cluster_targets(&cluster));
+            all
         } else {
             Vec::new()
         };
@@ -166,6 +171,7 @@ impl Report {
             fanout,
             memory,
             ingest,
+            cluster,
             targets,
         }
     }
@@ -378,6 +384,42 @@ impl Report {
                 c.max_subscribers
             );
         }
+        let _ = writeln!(
+            t,
+            "\nSeveral nodes (PostgreSQL + Redis): publish on node 1 → receive on node 2, against one embedded node"
+        );
+        let _ = writeln!(
+            t,
+            "{:>5} {:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>9} {:>10} {:>8}",
+            "nodes",
+            "subscribers",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "1-node p50",
+            "1-node p99",
+            "p99 ×",
+            "B/sub",
+            "1-node B/sub",
+            "held ×"
+        );
+        for r in &self.cluster {
+            let _ = writeln!(
+                t,
+                "{:>5} {:>11} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>9} {:>10} {:>8}",
+                r.nodes,
+                r.subscribers,
+                ms(r.p50_ms),
+                ms(r.p99_ms),
+                ms(r.max_ms),
+                ms(r.single_node_p50_ms),
+                ms(r.single_node_p99_ms),
+                x(Some(r.p99_ratio)),
+                r.bytes_per_subscriber,
+                r.single_node_bytes_per_subscriber,
+                x(Some(r.held_ratio))
+            );
+        }
         let _ = writeln!(t, "\nTargets");
         if self.targets.is_empty() {
             let _ = writeln!(t, "  judged only in a full run");
@@ -469,6 +511,32 @@ fn targets(fanout: &[FanoutRow], memory: &[MemoryRow], ingest: &Ingest) -> Vec<T
         measured: format!("{:.2} ms", ingest.latency.p99_ms),
         met: ingest.latency.p99_ms <= 20.0,
     });
+    targets
+}
+
+fn cluster_targets(cluster: &[ClusterRow]) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for r in cluster {
+        targets.push(Target {
+            target: format!(
+                "cross-node p99 ≤ 2× one node and ≤ 10 ms ({} nodes, {} subscribers)",
+                r.nodes, r.subscribers
+            ),
+            measured: format!(
+                "{:.2} ms, {:.2}× ({} of {} delivered)",
+                r.p99_ms, r.p99_ratio, r.delivered, r.expected
+            ),
+            met: r.p99_ms <= 10.0 && r.p99_ratio <= 2.0 && r.delivered == r.expected,
+        });
+        targets.push(Target {
+            target: format!(
+                "subscribers held per node within 10% of one node ({} nodes)",
+                r.nodes
+            ),
+            measured: format!("{:.2}× by memory per subscriber", r.held_ratio),
+            met: r.held_ratio >= 0.9,
+        });
+    }
     targets
 }
 

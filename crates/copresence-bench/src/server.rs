@@ -145,12 +145,12 @@ async fn admin(binaries: &Binaries, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-async fn issue_token(binaries: &Binaries, data: &str, email: &str) -> Result<String> {
-    let out = admin(
-        binaries,
-        &["token", "issue", "--data", data, "--email", email],
-    )
-    .await?;
+/// Issue a token with the store named by `store` (`--data DIR` or `--database URL`).
+async fn issue_token(binaries: &Binaries, store: &[&str], email: &str) -> Result<String> {
+    let mut args = vec!["token", "issue"];
+    args.extend(store);
+    args.extend(["--email", email]);
+    let out = admin(binaries, &args).await?;
     out.lines()
         .last()
         .map(|line| line.trim().to_owned())
@@ -176,17 +176,53 @@ pub async fn provision(binaries: &Binaries, plan: &Plan) -> Result<Organisation>
         .to_str()
         .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?;
     admin(binaries, &["import", "--data", &data, file]).await?;
-    let subscriber = issue_token(binaries, &data, SUBSCRIBER).await?;
-    let publisher = issue_token(binaries, &data, PUBLISHER).await?;
+    let store = ["--data", data.as_str()];
+    let subscriber = issue_token(binaries, &store, SUBSCRIBER).await?;
+    let publisher = issue_token(binaries, &store, PUBLISHER).await?;
     let mut ingest = Vec::with_capacity(plan.ingest_publishers);
     for i in 0..plan.ingest_publishers {
-        ingest.push(issue_token(binaries, &data, &ingest_email(i)).await?);
+        ingest.push(issue_token(binaries, &store, &ingest_email(i)).await?);
     }
     Ok(Organisation {
         dir,
         subscriber,
         publisher,
         ingest,
+    })
+}
+
+/// The engines several nodes share.
+pub struct SharedStore {
+    /// `postgres://…`
+    pub database: String,
+    /// `redis://…`
+    pub redis: String,
+}
+
+/// The tokens of a cluster's own organisation.
+pub struct SharedTokens {
+    pub subscriber: String,
+    pub publisher: String,
+}
+
+/// The same organisation as [`provision`], imported into a shared PostgreSQL.
+pub async fn provision_shared(
+    binaries: &Binaries,
+    org: &Organisation,
+    plan: &Plan,
+    shared: &SharedStore,
+) -> Result<SharedTokens> {
+    let file = org.dir.path().join("org-shared.toml");
+    std::fs::write(&file, organisation_file(plan))
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    let file = file
+        .to_str()
+        .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?;
+    let store = ["--database", shared.database.as_str()];
+    admin(binaries, &["import", store[0], store[1], file]).await?;
+    Ok(SharedTokens {
+        subscriber: issue_token(binaries, &store, SUBSCRIBER).await?,
+        publisher: issue_token(binaries, &store, PUBLISHER).await?,
     })
 }
 
@@ -262,6 +298,25 @@ impl Process {
             .to_str()
             .ok_or_else(|| anyhow!("the data directory's path is not UTF-8"))?;
         let args = ["serve", "--listen", "127.0.0.1:0", "--data", data];
+        Process::start(&binaries.server, &args, org.log(name)).await
+    }
+
+    /// One node of several: `copresence-server serve` on the shared PostgreSQL and Redis.
+    pub async fn node(
+        binaries: &Binaries,
+        org: &Organisation,
+        shared: &SharedStore,
+        name: &str,
+    ) -> Result<Process> {
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &shared.database,
+            "--redis",
+            &shared.redis,
+        ];
         Process::start(&binaries.server, &args, org.log(name)).await
     }
 
