@@ -364,6 +364,52 @@ pub async fn next_event(subscription: &mut Subscription, within: Duration) -> Ev
     }
 }
 
+/// Open a raw SSE stream (as a browser would, optionally resuming from `last_event_id`) and
+/// return the id and name of every message that arrives in its first moments.
+pub async fn open_raw(
+    url: &str,
+    last_event_id: Option<&str>,
+) -> (reqwest_eventsource::EventSource, Vec<(String, String)>) {
+    use futures_util::StreamExt;
+    use reqwest_eventsource::{Event as SseEvent, EventSource};
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id);
+    }
+    let mut source = EventSource::new(request).expect("a GET can be an event source");
+    let mut first = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(700), source.next()).await
+    {
+        match event {
+            Ok(SseEvent::Open) => {}
+            Ok(SseEvent::Message(message)) => first.push((message.id, message.event)),
+            Err(error) => panic!("stream failed: {error}"),
+        }
+    }
+    (source, first)
+}
+
+/// A free loopback port (free now; a test binds it soon after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+/// Poll `ready` until it holds; panic naming `what` after `within`.
+pub fn wait_until(what: &str, within: Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} not ready within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Wait for the first snapshot of a subscription.
 pub async fn first_snapshot(subscription: &mut Subscription) -> Vec<copresence_core::SiteState> {
     loop {

@@ -7,10 +7,8 @@ use std::time::Duration;
 
 use copresence_client::{Client, LiveState, SubscribeOptions, Update};
 use copresence_core::{Event, LeaveReason, PutSession, SaveRequest};
-use copresence_tests::{first_snapshot, next_event, TestServer};
-use futures_util::StreamExt;
+use copresence_tests::{first_snapshot, next_event, open_raw, TestServer};
 use reqwest::StatusCode;
-use reqwest_eventsource::{Event as SseEvent, EventSource};
 
 const SOON: Duration = Duration::from_secs(5);
 
@@ -70,26 +68,6 @@ async fn join_move_save_leave_on_one_node_reach_a_subscriber_on_another() {
         Event::Leave { reason, .. } => assert_eq!(reason, LeaveReason::Left),
         other => panic!("expected the leave, got {other:?}"),
     }
-}
-
-/// Open a raw SSE stream on a node and collect what arrives in the first moments.
-async fn open_raw(url: &str, last_event_id: Option<&str>) -> (EventSource, Vec<(String, String)>) {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some(id) = last_event_id {
-        request = request.header("Last-Event-ID", id);
-    }
-    let mut source = EventSource::new(request).unwrap();
-    let mut first = Vec::new();
-    while let Ok(Some(event)) =
-        tokio::time::timeout(Duration::from_millis(700), source.next()).await
-    {
-        match event {
-            Ok(SseEvent::Open) => {}
-            Ok(SseEvent::Message(message)) => first.push((message.id, message.event)),
-            Err(error) => panic!("stream failed: {error}"),
-        }
-    }
-    (source, first)
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use copresence_client::{SubscribeOptions, Update};
 use copresence_core::{Event, LeaveReason, PutSession, SaveRequest};
-use copresence_tests::{events_within, first_snapshot, next_event, TestServer};
+use copresence_tests::{events_within, first_snapshot, next_event, open_raw, TestServer};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest_eventsource::{Event as SseEvent, EventSource};
@@ -172,26 +172,6 @@ async fn reconnect_inside_the_grace_does_not_flap_and_a_dropped_stream_leaves() 
         }
         other => panic!("expected Bo to leave, got {other:?}"),
     }
-}
-
-/// Open a raw SSE stream (as a browser would) and return the first message's id and name.
-async fn open_raw(url: &str, last_event_id: Option<&str>) -> (EventSource, Vec<(String, String)>) {
-    let mut request = reqwest::Client::new().get(url);
-    if let Some(id) = last_event_id {
-        request = request.header("Last-Event-ID", id);
-    }
-    let mut source = EventSource::new(request).unwrap();
-    let mut first = Vec::new();
-    while let Ok(Some(event)) =
-        tokio::time::timeout(Duration::from_millis(700), source.next()).await
-    {
-        match event {
-            Ok(SseEvent::Open) => {}
-            Ok(SseEvent::Message(message)) => first.push((message.id, message.event)),
-            Err(error) => panic!("stream failed: {error}"),
-        }
-    }
-    (source, first)
 }
 
 #[tokio::test]

@@ -440,6 +440,25 @@ impl Shared {
         Ok(true)
     }
 
+    /// Move an open session's deadline to `to`, only earlier (`LT`) or only later (`GT`), in
+    /// the background: callers are synchronous (a stream attaching or dropping).
+    fn move_deadline(&self, member: String, direction: &'static str, to: i64) {
+        let mut con = self.commands.clone();
+        tokio::spawn(async move {
+            let result: redis::RedisResult<()> = redis::cmd("ZADD")
+                .arg(DEADLINES)
+                .arg("XX")
+                .arg(direction)
+                .arg(to)
+                .arg(member)
+                .query_async(&mut con)
+                .await;
+            if let Err(error) = result {
+                tracing::warn!(%error, "cannot move a session's deadline");
+            }
+        });
+    }
+
     fn release(&self, key: SessionKey) {
         let mut local = lock(&self.local);
         let remaining = match local.attachments.get_mut(&key) {
@@ -455,22 +474,8 @@ impl Shared {
         local.attachments.remove(&key);
         drop(local);
         // The session leaves after the grace unless a stream (on any node) holds it again.
-        let member = deadline_member(&key.0, key.1, &key.2);
         let grace_ends = now_ms() + self.config.reconnect_grace.as_millis() as i64;
-        let mut con = self.commands.clone();
-        tokio::spawn(async move {
-            let result: redis::RedisResult<()> = redis::cmd("ZADD")
-                .arg(DEADLINES)
-                .arg("XX")
-                .arg("LT")
-                .arg(grace_ends)
-                .arg(member)
-                .query_async(&mut con)
-                .await;
-            if let Err(error) = result {
-                tracing::warn!(%error, "cannot start a session's reconnect grace");
-            }
-        });
+        self.move_deadline(deadline_member(&key.0, key.1, &key.2), "LT", grace_ends);
     }
 }
 
@@ -807,22 +812,9 @@ impl Presence for RedisPresence {
             .or_default() += 1;
         // A stream that comes back on this node after dropping on another must cancel the
         // grace that node started, now rather than at the next refresh.
-        let member = deadline_member(site, user, session);
         let deadline = now_ms() + self.shared.ttl_ms();
-        let mut con = self.shared.commands.clone();
-        tokio::spawn(async move {
-            let result: redis::RedisResult<()> = redis::cmd("ZADD")
-                .arg(DEADLINES)
-                .arg("XX")
-                .arg("GT")
-                .arg(deadline)
-                .arg(member)
-                .query_async(&mut con)
-                .await;
-            if let Err(error) = result {
-                tracing::debug!(%error, "cannot hold an attached session yet");
-            }
-        });
+        self.shared
+            .move_deadline(deadline_member(site, user, session), "GT", deadline);
         let weak = Arc::downgrade(&self.shared);
         Attachment::new(move || {
             if let Some(shared) = weak.upgrade() {
