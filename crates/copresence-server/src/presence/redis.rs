@@ -51,15 +51,22 @@ const REAP_INTERVAL: Duration = Duration::from_millis(250);
 const READ_BLOCK: Duration = Duration::from_millis(2_000);
 /// Events a subscriber may fall behind before it is sent a fresh snapshot instead.
 const SUBSCRIBER_QUEUE: usize = 1024;
-/// Expired sessions reaped per pass.
-const REAP_BATCH: usize = 64;
+/// Expired sessions read at a time, and batches per reaping pass.
+const REAP_BATCH: usize = 256;
+const REAP_MAX_BATCHES: usize = 16;
 /// Compare-and-set attempts before a roster change gives up as unavailable.
 const MAX_RETRIES: usize = 32;
 
 /// Write a roster if nobody changed it since it was read, append its event, and set or drop
 /// the session's deadline — all at once. Returns the event's stream id, "" when there was no
-/// event, or nil when the roster changed under us.
+/// event, nil when the roster changed under us, or "skip" when the reaper asked (ARGV[9]) and
+/// the session's deadline is no longer past (a heartbeat got there first) — claiming an
+/// expired session and publishing its leave are one step, so no session is left half-reaped.
 const CAS_ROSTER: &str = r#"
+if ARGV[9] ~= '' then
+  local deadline = redis.call('ZSCORE', KEYS[3], ARGV[6])
+  if not deadline or tonumber(deadline) > tonumber(ARGV[9]) then return 'skip' end
+end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then return false end
 redis.call('HSET', KEYS[1], 'version', version + 1, 'roster', ARGV[2])
@@ -73,16 +80,6 @@ elseif ARGV[7] == 'drop' then
   redis.call('ZREM', KEYS[3], ARGV[6])
 end
 return id
-"#;
-
-/// Claim an expired session for reaping: only the node that removes its deadline reaps it.
-const CLAIM_EXPIRED: &str = r#"
-local deadline = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if deadline and tonumber(deadline) <= tonumber(ARGV[2]) then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 1
-end
-return 0
 "#;
 
 fn unavailable(error: impl std::fmt::Display) -> PresenceError {
@@ -113,7 +110,6 @@ fn parse_entry_id(id: &str) -> Option<EventOrder> {
 enum DeadlineChange {
     Set(i64),
     Drop,
-    Keep,
 }
 
 /// A session this node has served, kept so it can be put back if Redis loses its data.
@@ -134,14 +130,18 @@ struct Local {
     attachments: HashMap<SessionKey, usize>,
 }
 
+struct FeedState {
+    epoch: String,
+    live: broadcast::Sender<Arc<Published>>,
+}
+
 struct Shared {
     commands: ConnectionManager,
-    live: Mutex<broadcast::Sender<Arc<Published>>>,
-    epoch: Mutex<String>,
+    /// The epoch and the sender of its events, changed together.
+    feed: Mutex<FeedState>,
     local: Mutex<Local>,
     config: PresenceConfig,
     cas: Script,
-    claim: Script,
 }
 
 pub struct RedisPresence {
@@ -154,11 +154,17 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn epoch(&self) -> String {
-        lock(&self.epoch).clone()
+        lock(&self.feed).epoch.clone()
     }
 
     fn sender(&self) -> broadcast::Sender<Arc<Published>> {
-        lock(&self.live).clone()
+        lock(&self.feed).live.clone()
+    }
+
+    /// The sender of `epoch`'s events, or `None` once the epoch has changed.
+    fn sender_of(&self, epoch: &str) -> Option<broadcast::Sender<Arc<Published>>> {
+        let feed = lock(&self.feed);
+        (feed.epoch == epoch).then(|| feed.live.clone())
     }
 
     fn ttl_ms(&self) -> i64 {
@@ -215,8 +221,22 @@ impl Shared {
         &self,
         site: &str,
         member: &str,
-        mut change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
+        change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
     ) -> Result<T, PresenceError> {
+        self.update_roster_if_expired(site, member, None, change)
+            .await?
+            .ok_or_else(|| PresenceError::Unavailable("a roster change was skipped".into()))
+    }
+
+    /// [`Shared::update_roster`]; with `expired_at`, only if the session's deadline is still
+    /// at or before it when written (else `None`: a heartbeat kept it).
+    async fn update_roster_if_expired<T>(
+        &self,
+        site: &str,
+        member: &str,
+        expired_at: Option<i64>,
+        mut change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
+    ) -> Result<Option<T>, PresenceError> {
         for _ in 0..MAX_RETRIES {
             let (mut roster, version) = self.read_roster(site).await?;
             let (event, deadline, outcome) = change(&mut roster);
@@ -228,7 +248,6 @@ impl Shared {
             let (mode, score) = match deadline {
                 DeadlineChange::Set(at) => ("set", at),
                 DeadlineChange::Drop => ("drop", 0),
-                DeadlineChange::Keep => ("keep", 0),
             };
             let mut con = self.commands.clone();
             let written: Option<String> = self
@@ -244,11 +263,14 @@ impl Shared {
                 .arg(member)
                 .arg(mode)
                 .arg(score)
+                .arg(expired_at.map(|at| at.to_string()).unwrap_or_default())
                 .invoke_async(&mut con)
                 .await
                 .map_err(unavailable)?;
-            if written.is_some() {
-                return Ok(outcome);
+            match written.as_deref() {
+                Some("skip") => return Ok(None),
+                Some(_) => return Ok(Some(outcome)),
+                None => {}
             }
         }
         Err(PresenceError::Unavailable(format!(
@@ -267,30 +289,40 @@ impl Shared {
         let member = deadline_member(site, user.id, session);
         let now = now_ms();
         let deadline = now + self.ttl_ms();
-        // A heartbeat that changes nothing only pushes the deadline back: no roster write.
+        // A heartbeat that changes nothing (by the core's own rule: the roster comes out the
+        // same) only pushes the deadline back, with no roster write — if the deadline is still
+        // there: a session just reaped takes the full path and joins again.
         let (roster, _) = self.read_roster(site).await?;
-        let unchanged = roster
-            .member(user.id)
-            .filter(|m| m.user == *user)
-            .and_then(|m| m.sessions.iter().find(|s| s.id == session))
-            .filter(|s| s.page == page && s.client == client)
-            .cloned();
-        let info = match unchanged {
-            Some(info) => {
-                let mut con = self.commands.clone();
-                let _: () = con
-                    .zadd(DEADLINES, &member, deadline)
-                    .await
-                    .map_err(unavailable)?;
-                info
+        let mut probe = roster.clone();
+        let unchanged = probe
+            .put_session(site, user, session, page, client, now)
+            .is_none()
+            && probe == roster;
+        let held = if unchanged {
+            let mut con = self.commands.clone();
+            let updated: i64 = redis::cmd("ZADD")
+                .arg(DEADLINES)
+                .arg("XX")
+                .arg("CH")
+                .arg(deadline)
+                .arg(&member)
+                .query_async(&mut con)
+                .await
+                .map_err(unavailable)?;
+            if updated == 1 {
+                session_of(&roster, user.id, session)
+            } else {
+                None
             }
+        } else {
+            None
+        };
+        let info = match held {
+            Some(info) => info,
             None => {
                 self.update_roster(site, &member, |roster| {
                     let event = roster.put_session(site, user, session, page, client, now);
-                    let info = roster
-                        .member(user.id)
-                        .and_then(|m| m.sessions.iter().find(|s| s.id == session))
-                        .cloned();
+                    let info = session_of(roster, user.id, session);
                     (event, DeadlineChange::Set(deadline), info)
                 })
                 .await?
@@ -309,65 +341,56 @@ impl Shared {
         Ok(info)
     }
 
-    async fn end(
-        &self,
-        site: &str,
-        user: UserId,
-        session: &str,
-        reason: LeaveReason,
-        deadline: DeadlineChange,
-    ) -> Result<bool, PresenceError> {
+    /// Close a session at once, as its owner asked.
+    async fn end(&self, site: &str, user: UserId, session: &str) -> Result<bool, PresenceError> {
         lock(&self.local)
             .known
             .remove(&(site.to_owned(), user, session.to_owned()));
         let member = deadline_member(site, user, session);
-        let mut deadline = Some(deadline);
         self.update_roster(site, &member, |roster| {
-            let event = roster.end_session(site, user, session, reason, now_ms());
+            let event = roster.end_session(site, user, session, LeaveReason::Left, now_ms());
             let ended = event.is_some();
-            (
-                event,
-                deadline.take().unwrap_or(DeadlineChange::Drop),
-                ended,
-            )
+            (event, DeadlineChange::Drop, ended)
         })
         .await
     }
 
-    /// Leave every session whose deadline has passed, on whichever node notices first.
+    /// Leave every session whose deadline has passed, on whichever node notices first: the
+    /// check that it is still expired, its leave and the removal of its deadline are one
+    /// compare-and-set, so two nodes never both publish it and a heartbeat that lands first wins.
     async fn reap(&self, now: i64) -> Result<(), PresenceError> {
         let mut con = self.commands.clone();
-        let expired: Vec<String> = redis::cmd("ZRANGEBYSCORE")
-            .arg(DEADLINES)
-            .arg("-inf")
-            .arg(now)
-            .arg("LIMIT")
-            .arg(0)
-            .arg(REAP_BATCH)
-            .query_async(&mut con)
-            .await
-            .map_err(unavailable)?;
-        for member in expired {
-            let claimed: i64 = self
-                .claim
-                .key(DEADLINES)
-                .arg(&member)
+        // Batch after batch while they come full: a dead node's sessions all go within a tick
+        // or two, not a batch per tick.
+        for _ in 0..REAP_MAX_BATCHES {
+            let expired: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(DEADLINES)
+                .arg("-inf")
                 .arg(now)
-                .invoke_async(&mut con)
+                .arg("LIMIT")
+                .arg(0)
+                .arg(REAP_BATCH)
+                .query_async(&mut con)
                 .await
                 .map_err(unavailable)?;
-            if claimed != 1 {
-                continue;
-            }
-            if let Some((site, user, session)) = parse_deadline_member(&member) {
-                self.end(
-                    &site,
-                    user,
-                    &session,
-                    LeaveReason::Expired,
-                    DeadlineChange::Keep,
-                )
+            let full = expired.len() == REAP_BATCH;
+            for member in expired {
+                let Some((site, user, session)) = parse_deadline_member(&member) else {
+                    let _: () = con.zrem(DEADLINES, &member).await.map_err(unavailable)?;
+                    continue;
+                };
+                lock(&self.local)
+                    .known
+                    .remove(&(site.clone(), user, session.clone()));
+                self.update_roster_if_expired(&site, &member, Some(now), |roster| {
+                    let event =
+                        roster.end_session(&site, user, &session, LeaveReason::Expired, now);
+                    (event, DeadlineChange::Drop, ())
+                })
                 .await?;
+            }
+            if !full {
+                break;
             }
         }
         Ok(())
@@ -409,34 +432,54 @@ impl Shared {
         let proposed = new_epoch();
         let _: bool = con.set_nx(EPOCH, &proposed).await.map_err(unavailable)?;
         let current: String = con.get(EPOCH).await.map_err(unavailable)?;
-        let previous = self.epoch();
-        if current == previous {
-            return Ok(false);
-        }
-        *lock(&self.epoch) = current.clone();
+        let previous = {
+            let mut feed = lock(&self.feed);
+            if feed.epoch == current {
+                return Ok(false);
+            }
+            let previous = std::mem::replace(&mut feed.epoch, current.clone());
+            if !previous.is_empty() {
+                // A new epoch, a new feed: dropping the old sender ends every open stream once
+                // it has drained, and each subscriber reconnects to a fresh snapshot.
+                feed.live = broadcast::channel(SUBSCRIBER_QUEUE).0;
+            }
+            previous
+        };
         if previous.is_empty() {
             return Ok(false);
         }
         tracing::warn!(epoch = %current, "live presence was lost (Redis restarted empty); rebuilding");
         let now = now_ms();
+        let ttl = self.ttl_ms();
         let known: Vec<(SessionKey, KnownSession)> = {
             let local = lock(&self.local);
             local
                 .known
                 .iter()
-                .filter(|(key, s)| {
-                    local.attachments.contains_key(*key) || now - s.last_seen < self.ttl_ms()
-                })
+                .filter(|(key, s)| local.attachments.contains_key(*key) || now - s.last_seen < ttl)
                 .map(|(k, s)| (k.clone(), s.clone()))
                 .collect()
         };
-        for ((site, _, session), known) in known {
-            self.put(&site, &known.user, &session, &known.page, &known.client)
-                .await?;
+        // Put back, one by one, the sessions missing from the new rosters (another node may
+        // have put a session back already, with fresher news); a failure is logged, not fatal.
+        for ((site, user, session), known) in known {
+            let present = match self.read_roster(&site).await {
+                Ok((roster, _)) => session_of(&roster, user, &session).is_some(),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot put sessions back yet");
+                    break;
+                }
+            };
+            if present {
+                continue;
+            }
+            if let Err(error) = self
+                .put(&site, &known.user, &session, &known.page, &known.client)
+                .await
+            {
+                tracing::warn!(%error, site, session, "cannot put a session back");
+            }
         }
-        // Dropping the old sender ends every open stream once it has drained.
-        let (fresh, _) = broadcast::channel(SUBSCRIBER_QUEUE);
-        *lock(&self.live) = fresh;
         Ok(true)
     }
 
@@ -479,6 +522,13 @@ impl Shared {
     }
 }
 
+fn session_of(roster: &Roster, user: UserId, session: &str) -> Option<SessionInfo> {
+    roster
+        .member(user)
+        .and_then(|m| m.sessions.iter().find(|s| s.id == session))
+        .cloned()
+}
+
 fn new_epoch() -> String {
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).expect("the operating system's random source is unavailable");
@@ -514,7 +564,11 @@ async fn read_stream(weak: Weak<Shared>, mut reader: ConnectionManager, start_af
         let Some(shared) = weak.upgrade() else { return };
         match reply {
             Ok(Some(reply)) => {
-                let sender = shared.sender();
+                // Entries read across an epoch change belong to neither feed for sure: drop
+                // them, and read the new stream from its start.
+                let Some(sender) = shared.sender_of(&last_epoch) else {
+                    continue;
+                };
                 for entry in reply.keys.iter().flat_map(|k| &k.ids) {
                     last = entry.id.clone();
                     if let Some(published) = shared.published(&last_epoch, entry) {
@@ -555,10 +609,8 @@ async fn maintain(weak: Weak<Shared>) {
                 // Forget sessions nobody has heartbeated for a TTL: they are gone.
                 let ttl = shared.ttl_ms();
                 let mut local = lock(&shared.local);
-                let attached: Vec<SessionKey> = local.attachments.keys().cloned().collect();
-                local
-                    .known
-                    .retain(|key, s| attached.contains(key) || now - s.last_seen < ttl);
+                let Local { known, attachments } = &mut *local;
+                known.retain(|key, s| attachments.contains_key(key) || now - s.last_seen < ttl);
             }
             shared.reap(now).await
         }
@@ -593,12 +645,13 @@ impl RedisPresence {
         let (live, _) = broadcast::channel(SUBSCRIBER_QUEUE);
         let shared = Arc::new(Shared {
             commands,
-            live: Mutex::new(live),
-            epoch: Mutex::new(String::new()),
+            feed: Mutex::new(FeedState {
+                epoch: String::new(),
+                live,
+            }),
             local: Mutex::new(Local::default()),
             config,
             cas: Script::new(CAS_ROSTER),
-            claim: Script::new(CLAIM_EXPIRED),
         });
         shared.check_epoch().await?;
         let mut con = shared.commands.clone();
@@ -670,7 +723,7 @@ impl RedisPresence {
         }
         let missed: StreamRangeReply = redis::cmd("XRANGE")
             .arg(EVENTS)
-            .arg(format!("({entry}"))
+            .arg(format!("({}-{}", after.0, after.1))
             .arg("+")
             .query_async(&mut con)
             .await
@@ -710,9 +763,7 @@ impl Presence for RedisPresence {
         user: UserId,
         session: &str,
     ) -> Result<bool, PresenceError> {
-        self.shared
-            .end(site, user, session, LeaveReason::Left, DeadlineChange::Drop)
-            .await
+        self.shared.end(site, user, session).await
     }
 
     async fn publish_saved(&self, site: &str, save: SaveRecord) -> Result<(), PresenceError> {
