@@ -329,3 +329,30 @@ async fn while_postgres_is_away_reads_and_presence_go_on_and_writes_say_503() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_resume_from_before_what_the_stream_trimmed_gets_a_snapshot() {
+    // A replay buffer of one: Redis trims the shared stream as it goes (in whole blocks).
+    let server = TestServer::cluster(2, &["--replay-buffer", "1"]).await;
+    let ann = client_of(&server, 0, "ann@contoso.test");
+    let ticket = ann.ticket().await.unwrap().ticket;
+    let bo = client_of(&server, 1, "bo@contoso.test");
+    let on_b = format!("{}/v1/events?ticket={ticket}", server.node_url(1));
+
+    bo.put_session("contoso", "t", &at("/")).await.unwrap();
+    let (source, first) = open_raw(&on_b, None).await;
+    drop(source);
+    let pages = ["/", "/products", "/products/pricing"];
+    for i in 0..400 {
+        bo.put_session("contoso", "t", &at(pages[i % pages.len()]))
+            .await
+            .unwrap();
+    }
+    let (_source, resumed) = open_raw(&on_b, Some(&first[0].0)).await;
+    assert_eq!(
+        resumed.first().map(|(_, name)| name.as_str()),
+        Some("snapshot"),
+        "a resume that would lose trimmed events starts over"
+    );
+    assert_eq!(resumed.len(), 1);
+}

@@ -82,6 +82,22 @@ end
 return id
 "#;
 
+/// The stream's first entry id, its last written id, how many entries it has dropped, and its
+/// entries from ARGV[1] on — in one atomic step (an absent stream has written nothing).
+const EVENTS_SINCE: &str = r#"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'0-0', '0-0', 0, {}} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local first, last_generated, length, added = '0-0', '0-0', 0, 0
+for i = 1, #info, 2 do
+  local key, value = info[i], info[i + 1]
+  if key == 'first-entry' and value then first = value[1] end
+  if key == 'last-generated-id' then last_generated = value end
+  if key == 'length' then length = value end
+  if key == 'entries-added' then added = value end
+end
+return {first, last_generated, added - length, redis.call('XRANGE', KEYS[1], ARGV[1], '+')}
+"#;
+
 fn unavailable(error: impl std::fmt::Display) -> PresenceError {
     PresenceError::Unavailable(error.to_string())
 }
@@ -142,6 +158,7 @@ struct Shared {
     local: Mutex<Local>,
     config: PresenceConfig,
     cas: Script,
+    since: Script,
 }
 
 pub struct RedisPresence {
@@ -652,6 +669,7 @@ impl RedisPresence {
             local: Mutex::new(Local::default()),
             config,
             cas: Script::new(CAS_ROSTER),
+            since: Script::new(EVENTS_SINCE),
         });
         shared.check_epoch().await?;
         let mut con = shared.commands.clone();
@@ -692,42 +710,26 @@ impl RedisPresence {
             return Ok(None);
         };
         let mut con = self.shared.commands.clone();
-        let (oldest, newest): (StreamRangeReply, StreamRangeReply) = redis::pipe()
-            .cmd("XRANGE")
-            .arg(EVENTS)
-            .arg("-")
-            .arg("+")
-            .arg("COUNT")
-            .arg(1)
-            .cmd("XREVRANGE")
-            .arg(EVENTS)
-            .arg("+")
-            .arg("-")
-            .arg("COUNT")
-            .arg(1)
-            .query_async(&mut con)
-            .await
-            .map_err(unavailable)?;
-        let oldest = oldest.ids.first().and_then(|e| parse_entry_id(&e.id));
-        let newest = newest.ids.first().and_then(|e| parse_entry_id(&e.id));
-        match (oldest, newest) {
-            // An id from the future of this stream is not one of ours.
-            (_, Some(newest)) if after > newest => return Ok(None),
-            (None, None) if after != (0, 0) => return Ok(None),
-            // Trimmed past it: what came between may be gone.
-            (Some(oldest), _) if after < oldest && after != (0, 0) => {
-                // `after` itself may be the entry just before the oldest kept; we cannot know.
-                return Ok(None);
-            }
-            _ => {}
+        // What the stream has dropped and what it has written, read in the same atomic step as
+        // the entries after `after`: a trim by another node cannot fall in between.
+        let (first, last_generated, dropped, missed): (String, String, u64, StreamRangeReply) =
+            self.shared
+                .since
+                .key(EVENTS)
+                .arg(format!("({}-{}", after.0, after.1))
+                .invoke_async(&mut con)
+                .await
+                .map_err(unavailable)?;
+        let (Some(first), Some(last_generated)) =
+            (parse_entry_id(&first), parse_entry_id(&last_generated))
+        else {
+            return Ok(None);
+        };
+        // An id from the future of this stream is not one of ours; once entries have been
+        // trimmed away, one from before the first entry kept cannot be resumed without loss.
+        if after > last_generated || (dropped > 0 && after < first) {
+            return Ok(None);
         }
-        let missed: StreamRangeReply = redis::cmd("XRANGE")
-            .arg(EVENTS)
-            .arg(format!("({}-{}", after.0, after.1))
-            .arg("+")
-            .query_async(&mut con)
-            .await
-            .map_err(unavailable)?;
         let through = missed
             .ids
             .last()
