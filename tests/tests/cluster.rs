@@ -257,19 +257,12 @@ async fn every_acknowledged_save_survives_a_node_killed_mid_burst() {
         acknowledged.len()
     );
     let reader = client_of(&server, 1, "ann@contoso.test");
-    let url = format!("{}/v1/sites/contoso/saves?limit=500", server.node_url(1));
-    let history: Vec<serde_json::Value> = reqwest::Client::new()
-        .get(url)
-        .bearer_auth(server.token("ann@contoso.test"))
-        .send()
+    let recorded: BTreeSet<i64> = reader
+        .saves("contoso", Some(500))
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let recorded: BTreeSet<i64> = history
         .iter()
-        .filter_map(|s| s["version"].as_i64())
+        .map(|save| save.version)
         .collect();
     for version in &acknowledged {
         assert!(
@@ -277,7 +270,6 @@ async fn every_acknowledged_save_survives_a_node_killed_mid_burst() {
             "save {version} was acknowledged but is not in the history"
         );
     }
-    drop(reader);
 }
 
 #[tokio::test]

@@ -539,18 +539,12 @@ async fn a_restart_keeps_users_tokens_and_save_history() {
     let site = bo.site("contoso").await.unwrap();
     assert_eq!(site.version, 3);
     assert_eq!(site.first_save.unwrap().version, 1);
-    let history: Vec<serde_json::Value> = reqwest::Client::new()
-        .get(format!("{}/v1/sites/contoso/saves", server.url))
-        .bearer_auth(&token)
-        .send()
+    let versions: Vec<i64> = bo
+        .saves("contoso", None)
         .await
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let versions: Vec<i64> = history
         .iter()
-        .map(|s| s["version"].as_i64().unwrap())
+        .map(|save| save.version)
         .collect();
     assert_eq!(versions, [3, 2, 1]);
 }

@@ -125,6 +125,17 @@ impl Client {
         self.call(self.http.post(url).json(request)).await
     }
 
+    /// `GET /v1/sites/{site}/saves?limit=N`: a site's saves, newest first (the server's
+    /// default number when `limit` is `None`).
+    pub async fn saves(&self, site: &str, limit: Option<u32>) -> Result<Vec<SaveRecord>, Error> {
+        let mut url = self.url(&["v1", "sites", id("site", site)?, "saves"])?;
+        if let Some(limit) = limit {
+            url.query_pairs_mut()
+                .append_pair("limit", &limit.to_string());
+        }
+        self.call(self.http.get(url)).await
+    }
+
     /// `POST /v1/tickets`: a short-lived credential for a browser's `EventSource`, which cannot
     /// send an `Authorization` header.
     pub async fn ticket(&self) -> Result<Ticket, Error> {

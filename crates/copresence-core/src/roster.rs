@@ -31,6 +31,11 @@ impl Roster {
         self.index_of(user).ok().map(|i| &self.members[i])
     }
 
+    /// One of a user's sessions, by id.
+    pub fn session(&self, user: UserId, session: &str) -> Option<&SessionInfo> {
+        self.member(user)?.sessions.iter().find(|s| s.id == session)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }

@@ -204,8 +204,7 @@ impl Presence for MemoryPresence {
         let roster = state.rosters.entry(site.to_owned()).or_default();
         let event = roster.put_session(site, user, session, page, client, now);
         let info = roster
-            .member(user.id)
-            .and_then(|m| m.sessions.iter().find(|s| s.id == session))
+            .session(user.id, session)
             .cloned()
             .ok_or_else(|| PresenceError::Unavailable("session vanished while stored".into()))?;
         let deadline = now + shared.config.session_ttl.as_millis() as i64;

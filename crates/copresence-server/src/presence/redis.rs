@@ -224,12 +224,7 @@ impl Shared {
             .query_async(&mut con)
             .await
             .map_err(unavailable)?;
-        let roster = match json {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| PresenceError::Unavailable(format!("a stored roster: {e}")))?,
-            None => Roster::default(),
-        };
-        Ok((roster, version.unwrap_or(0)))
+        Ok((parse_roster(json)?, version.unwrap_or(0)))
     }
 
     /// Change a site's roster with `change` (the core rules), retrying when another node got
@@ -327,7 +322,7 @@ impl Shared {
                 .await
                 .map_err(unavailable)?;
             if updated == 1 {
-                session_of(&roster, user.id, session)
+                roster.session(user.id, session).cloned()
             } else {
                 None
             }
@@ -339,7 +334,7 @@ impl Shared {
             None => {
                 self.update_roster(site, &member, |roster| {
                     let event = roster.put_session(site, user, session, page, client, now);
-                    let info = session_of(roster, user.id, session);
+                    let info = roster.session(user.id, session).cloned();
                     (event, DeadlineChange::Set(deadline), info)
                 })
                 .await?
@@ -481,7 +476,7 @@ impl Shared {
         // have put a session back already, with fresher news); a failure is logged, not fatal.
         for ((site, user, session), known) in known {
             let present = match self.read_roster(&site).await {
-                Ok((roster, _)) => session_of(&roster, user, &session).is_some(),
+                Ok((roster, _)) => roster.session(user, &session).is_some(),
                 Err(error) => {
                     tracing::warn!(%error, "cannot put sessions back yet");
                     break;
@@ -539,11 +534,13 @@ impl Shared {
     }
 }
 
-fn session_of(roster: &Roster, user: UserId, session: &str) -> Option<SessionInfo> {
-    roster
-        .member(user)
-        .and_then(|m| m.sessions.iter().find(|s| s.id == session))
-        .cloned()
+/// A roster as stored (JSON), or an empty one for a site nobody has been on.
+fn parse_roster(json: Option<String>) -> Result<Roster, PresenceError> {
+    match json {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| PresenceError::Unavailable(format!("a stored roster: {e}"))),
+        None => Ok(Roster::default()),
+    }
 }
 
 fn new_epoch() -> String {
@@ -834,12 +831,7 @@ impl Presence for RedisPresence {
         let mut rosters = Vec::with_capacity(sites.len());
         for (site, value) in sites.iter().zip(values) {
             let json: Option<String> = redis::from_redis_value(value).map_err(unavailable)?;
-            let roster = match json {
-                Some(json) => serde_json::from_str(&json)
-                    .map_err(|e| PresenceError::Unavailable(format!("a stored roster: {e}")))?,
-                None => Roster::default(),
-            };
-            rosters.push((site.clone(), roster));
+            rosters.push((site.clone(), parse_roster(json)?));
         }
         let newest_id = newest
             .ids
