@@ -143,6 +143,7 @@ impl Model {
                     .map(|m| format!("{} <{}>", m.name, m.email)),
                 token_storage: self.token_storage.clone(),
                 storage_warning: self.storage_warning.clone(),
+                server_warning: copresence_client::cleartext_warning(&self.server),
                 notify_joins: self.settings.notify_joins,
                 notify_saves: self.settings.notify_saves,
                 quiet_hours_enabled: self.settings.quiet_hours_enabled,

@@ -13,6 +13,33 @@ use tauri::AppHandle;
 
 use crate::popup;
 
+/// The body as the platform reads it. Freedesktop daemons that advertise `body-markup`
+/// (dunst, GNOME, KDE) read the body as a small subset of HTML, so a name like
+/// `R&D <b>Bo</b>` must be escaped to show as written; the summary is plain text by the spec.
+/// Other platforms take plain text.
+fn body_text(body: &str) -> String {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        escape_markup(body)
+    } else {
+        body.to_owned()
+    }
+}
+
+fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[derive(Clone)]
 pub struct Notifications {
     app: AppHandle,
@@ -45,7 +72,7 @@ impl Notifications {
         notification
             .appname("Copresence")
             .summary(&notice.summary)
-            .body(&notice.body);
+            .body(&body_text(&notice.body));
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             notification.action("default", "Open");
@@ -82,5 +109,19 @@ impl Notifications {
         {
             let _ = (handle, previous, &self.app, popup::Tab::Sites);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_in_names_is_escaped_to_show_as_written() {
+        assert_eq!(
+            escape_markup("R&D <b>Bo</b> and 'Ann' \"Lee\""),
+            "R&amp;D &lt;b&gt;Bo&lt;/b&gt; and &apos;Ann&apos; &quot;Lee&quot;"
+        );
+        assert_eq!(escape_markup("on Pricing"), "on Pricing");
     }
 }

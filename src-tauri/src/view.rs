@@ -125,6 +125,8 @@ pub struct SettingsView {
     pub token_storage: TokenStorage,
     /// Shown prominently when the token could not go into a keychain.
     pub storage_warning: Option<String>,
+    /// Shown prominently when the server is reached over plain http:// off this machine.
+    pub server_warning: Option<String>,
     pub notify_joins: bool,
     pub notify_saves: bool,
     pub quiet_hours_enabled: bool,

@@ -201,7 +201,7 @@ impl TestServer {
     }
 
     /// `copresence-server <command> <store flags> <rest>`.
-    fn server_command(&self, command: &[&str], rest: &[&str]) -> String {
+    pub fn server_command(&self, command: &[&str], rest: &[&str]) -> String {
         let mut args: Vec<&str> = command.to_vec();
         args.extend(self.store_args.iter().map(String::as_str));
         args.extend(rest);
@@ -211,6 +211,16 @@ impl TestServer {
     /// Whether this is a cluster (PostgreSQL and Redis) rather than one embedded node.
     pub fn is_cluster(&self) -> bool {
         self.backing.is_some()
+    }
+
+    /// The process id of one node (while it runs).
+    pub fn pid(&self, node: usize) -> Option<u32> {
+        self.nodes[node].child.as_ref().and_then(Child::id)
+    }
+
+    /// The data directory of a single node (on SQLite).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     /// The URL of one node, bypassing the balancer.

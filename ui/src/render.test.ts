@@ -62,6 +62,7 @@ function view(sites: SiteView[], over: Partial<View> = {}): View {
       signed_in_as: "you@example.com",
       token_storage: "keychain",
       storage_warning: null,
+      server_warning: null,
       notify_joins: true,
       notify_saves: true,
       quiet_hours_enabled: false,
@@ -291,6 +292,8 @@ describe("saves and settings", () => {
     ui.tab = "settings";
     draw(view([site()], { settings: { ...view([]).settings, storage_warning: "Stored in a file" } }));
     expect(q('[data-testid="storage-warning"]')!.textContent).toBe("Stored in a file");
+    draw(view([site()], { settings: { ...view([]).settings, server_warning: "plain http" } }));
+    expect(q('[data-testid="server-warning"]')!.textContent).toBe("plain http");
 
     q<HTMLInputElement>('[data-testid="notify-saves"]')!.click();
     expect(actions.updatePreferences).toHaveBeenCalledWith({

@@ -790,6 +790,8 @@ function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement | null):
     STORAGE[s.token_storage] && el("p", { class: "muted" }, STORAGE[s.token_storage]),
     s.storage_warning &&
       el("div", { class: "warning", role: "alert", "data-testid": "storage-warning" }, s.storage_warning),
+    s.server_warning &&
+      el("div", { class: "warning", role: "alert", "data-testid": "server-warning" }, s.server_warning),
     form,
     el("h2", {}, "Sites you follow"),
     s.sites.length === 0 && el("p", { class: "muted" }, "Sign in to see your sites."),

@@ -81,6 +81,7 @@ export interface SettingsView {
   signed_in_as: string | null;
   token_storage: TokenStorage;
   storage_warning: string | null;
+  server_warning: string | null;
   notify_joins: boolean;
   notify_saves: boolean;
   quiet_hours_enabled: boolean;

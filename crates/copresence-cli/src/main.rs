@@ -66,6 +66,9 @@ fn init_logging() {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let settings = config::resolve(cli.server, cli.token, cli.config.as_deref())?;
     let client = Client::new(&settings.server, &settings.token)?;
+    if let Some(warning) = copresence_client::cleartext_warning(&settings.server) {
+        eprintln!("warning: {warning}");
+    }
     let mut out = Out::new();
     match cli.command {
         Command::Whoami { json } => commands::whoami(&client, &mut out, json).await,

@@ -43,6 +43,27 @@ impl fmt::Debug for Client {
     }
 }
 
+/// A warning for a server reached over plain `http://` anywhere but this machine: its token and
+/// everyone's presence would cross the network readable. `None` for `https://` and loopback.
+pub fn cleartext_warning(server_url: &str) -> Option<String> {
+    let url = Url::parse(server_url.trim()).ok()?;
+    if url.scheme() != "http" {
+        return None;
+    }
+    let loopback = match url.host()? {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    (!loopback).then(|| {
+        format!(
+            "{} is reached over plain http://: your token and who is where cross the network \
+             readable by anyone on the way; ask for an https:// address",
+            url.host_str().unwrap_or_default()
+        )
+    })
+}
+
 impl Client {
     /// A client for the server at `server_url` (`https://copresence.example.com`, with or
     /// without a trailing slash, possibly under a path prefix), authenticating with `token`.
@@ -252,6 +273,21 @@ fn bearer(token: &str) -> Result<HeaderValue, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_http_warns_off_this_machine_only() {
+        assert!(super::cleartext_warning("http://presence.contoso.example").is_some());
+        assert!(super::cleartext_warning("http://10.0.0.5:7878/").is_some());
+        for quiet in [
+            "https://presence.contoso.example",
+            "http://127.0.0.1:7878",
+            "http://localhost:7878",
+            "http://[::1]:7878",
+            "not a url",
+        ] {
+            assert_eq!(super::cleartext_warning(quiet), None, "{quiet}");
+        }
+    }
+
     use super::*;
 
     fn client(url: &str) -> Client {

@@ -38,7 +38,7 @@ pub mod live;
 pub mod subscription;
 
 pub use backoff::Backoff;
-pub use client::Client;
+pub use client::{cleartext_warning, Client};
 pub use copresence_core as core;
 pub use error::Error;
 pub use live::LiveState;

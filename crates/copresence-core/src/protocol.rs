@@ -20,6 +20,8 @@ pub const MAX_CLIENT_LEN: usize = 64;
 pub const MAX_PAGE_LEN: usize = 1024;
 /// Longest site id.
 pub const MAX_SITE_ID_LEN: usize = 64;
+/// Most `site=` filters one event stream may carry (repeats count once).
+pub const MAX_STREAM_SITES: usize = 100;
 
 /// Who someone is: what a user card shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,18 @@ impl Roster {
         self.members.iter().map(|m| m.sessions.len()).sum()
     }
 
+    /// Whether `user` may put `session` here with at most `per_site` sessions on the site: an
+    /// open session always may (heartbeat, move); a new one only below the cap. Refusing the
+    /// new session, rather than closing an old one, means nobody already present is dropped.
+    pub fn admits(&self, user: UserId, session: &str, per_site: usize) -> bool {
+        match self.member(user) {
+            None => per_site > 0,
+            Some(member) => {
+                member.sessions.len() < per_site || member.sessions.iter().any(|s| s.id == session)
+            }
+        }
+    }
+
     fn index_of(&self, user: UserId) -> Result<usize, usize> {
         self.members.binary_search_by_key(&user, |m| m.user.id)
     }
@@ -238,6 +250,21 @@ mod tests {
         assert!(matches!(join, Some(Event::Join { ref member, .. }) if member.sessions.len() == 1));
         assert_eq!(roster.put_session("s", &ann, "t1", "/", "studio", 20), None);
         assert_eq!(roster.member(1).unwrap().sessions[0].since, 10);
+    }
+
+    #[test]
+    fn a_new_session_past_the_cap_is_refused_but_open_ones_go_on() {
+        let mut roster = Roster::default();
+        let ann = user(1, "Ann");
+        assert!(roster.admits(1, "t1", 2));
+        roster.put_session("s", &ann, "t1", "/", "studio", 10);
+        roster.put_session("s", &ann, "t2", "/", "studio", 11);
+        assert!(!roster.admits(1, "t3", 2), "a third tab is past the cap");
+        assert!(
+            roster.admits(1, "t2", 2),
+            "an open tab heartbeats and moves"
+        );
+        assert!(roster.admits(2, "b1", 2), "the cap is per user");
     }
 
     #[test]

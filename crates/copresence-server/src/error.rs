@@ -14,20 +14,31 @@ use crate::store::{SaveError, StoreError};
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub detail: ErrorDetail,
+    /// Boxed: a conflict carries a whole save record, and errors travel through every `?`.
+    pub detail: Box<ErrorDetail>,
+    /// Seconds after which the same request may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         ApiError {
             status,
-            detail: ErrorDetail {
+            detail: Box::new(ErrorDetail {
                 code: code.to_owned(),
                 message: message.into(),
                 current_version: None,
                 last_save: None,
-            },
+            }),
+            retry_after: None,
         }
+    }
+
+    /// 429: a limit was reached; the same request may succeed after `retry_after` seconds.
+    pub fn too_many(code: &str, message: impl Into<String>, retry_after: u64) -> Self {
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
+        error.retry_after = Some(retry_after.max(1));
+        error
     }
 
     pub fn unauthorized() -> Self {
@@ -62,11 +73,13 @@ impl ApiError {
     }
 
     fn unavailable(message: String) -> Self {
-        ApiError::new(
+        let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "store_unavailable",
             message,
-        )
+        );
+        error.retry_after = Some(2);
+        error
     }
 }
 
@@ -105,19 +118,33 @@ impl From<SaveError> for ApiError {
 
 impl From<PresenceError> for ApiError {
     fn from(error: PresenceError) -> Self {
-        tracing::warn!(%error, "presence unavailable");
-        ApiError::unavailable(error.to_string())
+        match error {
+            PresenceError::Unavailable(_) => {
+                tracing::warn!(%error, "presence unavailable");
+                ApiError::unavailable(error.to_string())
+            }
+            // A place frees when one of the caller's sessions closes or expires: a heartbeat
+            // interval is a fair time to wait before asking again.
+            PresenceError::TooManySessions(cap) => {
+                ApiError::too_many("too_many_sessions", cap.to_string(), 15)
+            }
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = self.status == StatusCode::SERVICE_UNAVAILABLE;
-        let mut response = (self.status, Json(ErrorBody { error: self.detail })).into_response();
-        if retry {
+        let mut response = (
+            self.status,
+            Json(ErrorBody {
+                error: *self.detail,
+            }),
+        )
+            .into_response();
+        if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

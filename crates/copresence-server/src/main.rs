@@ -7,10 +7,13 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use copresence_server::clock::now_ms;
+use copresence_server::connections::{self, ConnectionLimits};
 use copresence_server::org::Organisation;
 use copresence_server::presence::memory::MemoryPresence;
 use copresence_server::presence::redis::RedisPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
+use copresence_server::ratelimit::{Rate, Rates};
+use copresence_server::readcache;
 use copresence_server::store::Store;
 use copresence_server::{demo, ServeOptions, Server};
 use std::io::Write;
@@ -75,15 +78,18 @@ struct StoreArgs {
     /// directory (the demo then keeps only its token file in --data).
     #[arg(long, env = "COPRESENCE_DATABASE")]
     database: Option<String>,
+    /// Bytes of recent store answers (who a token is, pages, memberships) kept in memory.
+    #[arg(long, env = "COPRESENCE_CACHE_BYTES", default_value_t = readcache::DEFAULT_MAX_BYTES)]
+    cache_bytes: u64,
 }
 
 impl StoreArgs {
     async fn open(&self) -> Result<Store> {
         match (&self.database, &self.data) {
-            (Some(url), _) => Store::open(url)
+            (Some(url), _) => Store::open(url, self.cache_bytes)
                 .await
                 .context("cannot open the PostgreSQL store"),
-            (None, Some(dir)) => Store::open_dir(dir)
+            (None, Some(dir)) => Store::open_dir(dir, self.cache_bytes)
                 .await
                 .with_context(|| format!("cannot open the store in {}", dir.display())),
             (None, None) => anyhow::bail!("give --data DIR or --database URL"),
@@ -121,6 +127,44 @@ struct ServeArgs {
     /// Recent events kept for Last-Event-ID resume.
     #[arg(long, env = "COPRESENCE_REPLAY_BUFFER", default_value_t = 4096)]
     replay_buffer: usize,
+    /// The most bytes of encoded events kept for Last-Event-ID resume (oldest dropped first).
+    #[arg(long, env = "COPRESENCE_REPLAY_BYTES", default_value_t = 16 << 20)]
+    replay_bytes: usize,
+    /// Sessions (tabs, windows, editors) one user may have open on one site; a new one past
+    /// it is refused with 429 too_many_sessions, and none already open is dropped.
+    #[arg(long, env = "COPRESENCE_MAX_SESSIONS_PER_SITE", default_value_t = 32)]
+    max_sessions_per_site: usize,
+    /// Sessions one user may have open on all sites together.
+    #[arg(long, env = "COPRESENCE_MAX_SESSIONS_PER_USER", default_value_t = 256)]
+    max_sessions_per_user: usize,
+    /// Session changes (join, heartbeat, move, leave) one user may make, as N/PERIOD in
+    /// bursts of up to N; past it, 429 too_many_requests with Retry-After.
+    #[arg(long, env = "COPRESENCE_RATE_SESSIONS", default_value = "600/min")]
+    rate_sessions: Rate,
+    /// Saves one user may make, as N/PERIOD.
+    #[arg(long, env = "COPRESENCE_RATE_SAVES", default_value = "120/min")]
+    rate_saves: Rate,
+    /// EventSource tickets one user may take, as N/PERIOD.
+    #[arg(long, env = "COPRESENCE_RATE_TICKETS", default_value = "60/min")]
+    rate_tickets: Rate,
+    /// Open connections on this node [default: the open-file limit less 256].
+    #[arg(long, env = "COPRESENCE_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Open connections from one client address (an IPv6 /64 counts as one); 0: no cap.
+    /// Behind a reverse proxy every client has the proxy's address: raise it or use 0.
+    #[arg(
+        long,
+        env = "COPRESENCE_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 1024
+    )]
+    max_connections_per_ip: usize,
+    /// A request head must arrive whole within this, or the connection is closed.
+    #[arg(long, env = "COPRESENCE_HEADER_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    header_timeout: Duration,
+    /// A connection that moves no byte either way for this long is closed (event streams
+    /// send a keep-alive every 15 s, so only a stalled one goes).
+    #[arg(long, env = "COPRESENCE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
+    idle_timeout: Duration,
 }
 
 impl ServeArgs {
@@ -129,13 +173,31 @@ impl ServeArgs {
             session_ttl: self.session_ttl,
             reconnect_grace: self.reconnect_grace,
             replay_capacity: self.replay_buffer,
+            replay_bytes: self.replay_bytes,
+            max_sessions_per_site: self.max_sessions_per_site,
+            max_sessions_per_user: self.max_sessions_per_user,
         }
     }
 
     fn options(&self) -> ServeOptions {
+        let open_files = connections::raise_open_file_limit();
+        let max_total = self
+            .max_connections
+            .unwrap_or_else(|| open_files.map_or(10_000, ConnectionLimits::automatic_total));
         ServeOptions {
             allow_origins: self.allow_origin.clone(),
             ticket_lifetime: self.ticket_lifetime,
+            connections: ConnectionLimits {
+                max_total,
+                max_per_address: self.max_connections_per_ip,
+                header_timeout: self.header_timeout,
+                idle_timeout: self.idle_timeout,
+            },
+            rates: Rates {
+                sessions: self.rate_sessions,
+                saves: self.rate_saves,
+                tickets: self.rate_tickets,
+            },
         }
     }
 
@@ -149,7 +211,31 @@ impl ServeArgs {
     }
 }
 
+/// Origins are compared exactly by CORS: each must be `scheme://host[:port]`. A wildcard would
+/// let any web page a member visits use their credentials' answers, so it is refused.
+fn check_origins(origins: &[String]) -> Result<()> {
+    for origin in origins {
+        if origin.trim() == "*" {
+            anyhow::bail!(
+                "--allow-origin '*' is refused: name each origin that may call the API \
+                 (for example --allow-origin https://studio.contoso.example)"
+            );
+        }
+        let parsed = url::Url::parse(origin)
+            .ok()
+            .filter(|u| u.has_host() && u.origin().ascii_serialization() == *origin);
+        if parsed.is_none() {
+            anyhow::bail!(
+                "--allow-origin {origin:?} is not an origin: give scheme://host[:port], \
+                 with no path or trailing slash"
+            );
+        }
+    }
+    Ok(())
+}
+
 async fn serve(args: &ServeArgs, store: Store, presence: Arc<dyn Presence>) -> Result<()> {
+    check_origins(&args.allow_origin)?;
     let server = Server::bind(&args.listen, store, presence, &args.options())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -43,7 +43,7 @@ enum Backend {
 }
 
 /// A site as the store knows it: what is needed to answer for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredSite {
     pub info: SiteInfo,
     pub version: i64,
@@ -149,22 +149,48 @@ fn site_from(row: &AnyRow) -> Result<StoredSite, sqlx::Error> {
     })
 }
 
+/// The data directory (0700) and the database file (0600), created readable by this user only:
+/// they hold every member's name and e-mail and the token hashes. SQLite gives its `-wal` and
+/// `-shm` files the database file's permissions.
+#[cfg(unix)]
+fn private_files(dir: &Path, db: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(db)?;
+    std::fs::set_permissions(db, std::fs::Permissions::from_mode(0o600))
+}
+
+/// Elsewhere the directory inherits the user profile's access rules.
+#[cfg(not(unix))]
+fn private_files(dir: &Path, _db: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
 impl Store {
-    /// Open (creating if needed) the embedded SQLite store in `dir`.
-    pub async fn open_dir(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+    /// Open (creating if needed) the embedded SQLite store in `dir`, keeping up to
+    /// `cache_bytes` of recent answers in memory.
+    pub async fn open_dir(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        let path = dir.join("copresence.db");
+        private_files(dir, &path).map_err(|e| {
             StoreError::Invalid(format!(
-                "cannot create data directory {}: {e}",
+                "cannot prepare the data directory {}: {e}",
                 dir.display()
             ))
         })?;
-        let path = dir.join("copresence.db");
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        Store::open(&url).await
+        Store::open(&url, cache_bytes).await
     }
 
     /// Open a store by URL: `sqlite://…` or `postgres://…`.
-    pub async fn open(url: &str) -> Result<Store, StoreError> {
+    pub async fn open(url: &str, cache_bytes: u64) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -184,7 +210,7 @@ impl Store {
             .await?;
         let store = Store {
             pool,
-            cache: Arc::default(),
+            cache: Arc::new(ReadCache::new(cache_bytes)),
         };
         store.migrate(backend).await?;
         Ok(store)
@@ -302,7 +328,7 @@ impl Store {
     pub async fn user_by_token(&self, token: &str) -> Result<Option<UserCard>, StoreError> {
         let key = format!("token:{}", secret::hash(token));
         self.cache
-            .get(key, FRESH, async {
+            .get_kept_if(key, FRESH, Option::is_some, async {
             let row = sqlx::query(
                 "SELECT u.id, u.name, u.email, u.teams FROM tokens t JOIN users u ON u.id = t.user_id
                  WHERE t.hash = $1",

@@ -28,7 +28,9 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::presence::{sse_frame, Attachment, EventOrder, Feed, FeedStart, Published};
 use crate::store::StoredSite;
-use copresence_core::{validate_session_id, Event, UserCard, UserId};
+use copresence_core::{
+    validate_session_id, validate_site_id, Event, UserCard, UserId, MAX_STREAM_SITES,
+};
 
 /// The first frame of every stream: browsers reconnect after their own default (3 s or more);
 /// this asks for one second, well inside the reconnect grace.
@@ -166,13 +168,27 @@ pub async fn stream(
     let sites: Vec<StoredSite> = if query.sites.is_empty() {
         state.store.sites_of(caller.id).await?
     } else {
-        let mut sites = Vec::with_capacity(query.sites.len());
+        // Checked before any lookup: what a stranger puts in the URL reaches neither the
+        // database nor the cache unless it could be a site.
+        let mut ids: Vec<&str> = query.sites.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() > MAX_STREAM_SITES {
+            return Err(ApiError::bad_request(
+                "too_many_sites",
+                format!("a stream follows at most {MAX_STREAM_SITES} sites; leave out site= to follow all yours"),
+            ));
+        }
+        for id in &ids {
+            validate_site_id(id)?;
+        }
+        let mut sites = Vec::with_capacity(ids.len());
         for id in &query.sites {
-            let site = state.store.site_of(caller.id, id).await?;
-            let site = site.ok_or_else(|| ApiError::not_found("site"))?;
-            if !sites.iter().any(|s: &StoredSite| s.info.id == site.info.id) {
-                sites.push(site);
+            if sites.iter().any(|s: &StoredSite| s.info.id == *id) {
+                continue;
             }
+            let site = state.store.site_of(caller.id, id).await?;
+            sites.push(site.ok_or_else(|| ApiError::not_found("site"))?);
         }
         sites
     };

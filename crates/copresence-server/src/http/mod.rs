@@ -17,13 +17,14 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{validate_page_path, SiteInfo, UserCard, MAX_BODY_BYTES};
+use copresence_core::{validate_page_path, validate_site_id, SiteInfo, UserCard, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ApiError;
 use crate::presence::Presence;
+use crate::ratelimit::RateLimits;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -33,12 +34,14 @@ pub struct AppState {
     pub presence: Arc<dyn Presence>,
     /// How long a `POST /v1/tickets` ticket is valid, in milliseconds.
     pub ticket_lifetime_ms: i64,
+    pub rates: Arc<RateLimits>,
 }
 
 impl AppState {
     /// The site if the caller is a member, else 404: a site one is not a member of does not
     /// exist. From memory while fresh (see [`Store::member_site`]): no database on a heartbeat.
     pub async fn member_site(&self, caller: &Caller, site: &str) -> Result<SiteInfo, ApiError> {
+        validate_site_id(site)?;
         self.store
             .member_site(caller.0.id, site)
             .await?
@@ -90,6 +93,7 @@ pub fn router(state: AppState, allow_origins: &[String]) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(bounded_head))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -117,6 +121,42 @@ pub fn router(state: AppState, allow_origins: &[String]) -> Router {
             ])
             .max_age(std::time::Duration::from_secs(600)),
     )
+}
+
+/// Longest request target (path and query) accepted; longer → `414 uri_too_long`.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Most bytes of request headers accepted; more → `431 headers_too_large`.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuse request heads larger than any client of the protocol sends, before anything reads
+/// them: with a JSON error, where hyper's own read limit (the backstop) answers without one.
+async fn bounded_head(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let uri = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+            format!("the request target is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if headers > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request headers take more than {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// The authenticated caller.

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::{ApiResult, AppState, Body, Caller, PathParams};
 use crate::clock::now_ms;
 use crate::error::ApiError;
+use crate::ratelimit::Action;
 
 pub async fn create(
     State(state): State<AppState>,
@@ -16,6 +17,7 @@ pub async fn create(
     PathParams(site): PathParams<String>,
     Body(request): Body<SaveRequest>,
 ) -> ApiResult<(StatusCode, Json<SaveRecord>)> {
+    state.rates.check(Action::Save, caller.0.id)?;
     let site = state
         .member_site_page(&caller, &site, &request.page)
         .await?;

@@ -6,6 +6,7 @@ use axum::Json;
 use copresence_core::{validate_client, validate_session_id, PutSession, SessionState};
 
 use super::{ApiResult, AppState, Body, Caller, PathParams};
+use crate::ratelimit::Action;
 
 pub async fn put(
     State(state): State<AppState>,
@@ -13,6 +14,7 @@ pub async fn put(
     PathParams((site, session)): PathParams<(String, String)>,
     Body(request): Body<PutSession>,
 ) -> ApiResult<Json<SessionState>> {
+    state.rates.check(Action::Session, caller.0.id)?;
     validate_session_id(&session)?;
     validate_client(&request.client)?;
     let site = state
@@ -42,6 +44,7 @@ pub async fn delete(
     caller: Caller,
     PathParams((site, session)): PathParams<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    state.rates.check(Action::Session, caller.0.id)?;
     validate_session_id(&session)?;
     let site = state.member_site(&caller, &site).await?;
     state

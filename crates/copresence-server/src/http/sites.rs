@@ -30,6 +30,7 @@ pub async fn detail(
     caller: Caller,
     PathParams(site): PathParams<String>,
 ) -> ApiResult<Json<SiteState>> {
+    copresence_core::validate_site_id(&site)?;
     // With the current version: not the cached membership answer.
     let site = state
         .store

@@ -9,11 +9,13 @@ use copresence_core::Ticket;
 
 use super::{ApiResult, AppState, Caller};
 use crate::clock::now_ms;
+use crate::ratelimit::Action;
 
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
+    state.rates.check(Action::Ticket, caller.0.id)?;
     let ticket = state
         .store
         .issue_ticket(caller.0.id, now_ms(), state.ticket_lifetime_ms)

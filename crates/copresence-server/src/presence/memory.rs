@@ -15,6 +15,7 @@ use tokio::sync::broadcast;
 
 use super::{
     sse_frame, Attachment, Feed, FeedStart, Presence, PresenceConfig, PresenceError, Published,
+    SessionCap,
 };
 use crate::clock::now_ms;
 
@@ -47,8 +48,34 @@ struct State {
     deadlines: HashMap<SessionKey, i64>,
     /// How many open event streams hold each session.
     attachments: HashMap<SessionKey, usize>,
+    /// How many sessions each user has open, all sites together.
+    sessions_of: HashMap<UserId, usize>,
     log: VecDeque<Arc<Published>>,
+    /// The encoded size of the events in `log`.
+    log_bytes: usize,
     seq: u64,
+}
+
+impl State {
+    /// Set a session's deadline, counting it for its user when it is new.
+    fn hold(&mut self, key: SessionKey, deadline: i64) {
+        let user = key.user;
+        if self.deadlines.insert(key, deadline).is_none() {
+            *self.sessions_of.entry(user).or_default() += 1;
+        }
+    }
+
+    /// Forget a session's deadline and its place in its user's count.
+    fn forget(&mut self, key: &SessionKey) {
+        if self.deadlines.remove(key).is_some() {
+            if let Some(n) = self.sessions_of.get_mut(&key.user) {
+                *n -= 1;
+                if *n == 0 {
+                    self.sessions_of.remove(&key.user);
+                }
+            }
+        }
+    }
 }
 
 struct Shared {
@@ -84,10 +111,16 @@ impl Shared {
             event,
             data,
         });
-        if state.log.len() >= self.config.replay_capacity.max(1) {
-            state.log.pop_front();
-        }
+        // Held by count and by bytes; the newest event always stays.
+        state.log_bytes += published.frame.len();
         state.log.push_back(published.clone());
+        while state.log.len() > self.config.replay_capacity.max(1)
+            || (state.log_bytes > self.config.replay_bytes && state.log.len() > 1)
+        {
+            if let Some(oldest) = state.log.pop_front() {
+                state.log_bytes -= oldest.frame.len();
+            }
+        }
         // No receivers is not an error: nobody is watching.
         let _ = self.live.send(published);
     }
@@ -105,7 +138,7 @@ impl Shared {
             .map(|(key, _)| key.clone())
             .collect();
         for key in expired {
-            state.deadlines.remove(&key);
+            state.forget(&key);
             let event = state.rosters.get_mut(&key.site).and_then(|roster| {
                 roster.end_session(&key.site, key.user, &key.session, LeaveReason::Expired, now)
             });
@@ -201,16 +234,25 @@ impl Presence for MemoryPresence {
         let now = now_ms();
         let shared = &self.shared;
         let mut state = shared.lock();
+        let key = SessionKey::new(site, user.id, session);
+        let per_user = shared.config.max_sessions_per_user;
+        if !state.deadlines.contains_key(&key)
+            && state.sessions_of.get(&user.id).copied().unwrap_or(0) >= per_user
+        {
+            return Err(PresenceError::TooManySessions(SessionCap::User(per_user)));
+        }
+        let per_site = shared.config.max_sessions_per_site;
         let roster = state.rosters.entry(site.to_owned()).or_default();
+        if !roster.admits(user.id, session, per_site) {
+            return Err(PresenceError::TooManySessions(SessionCap::Site(per_site)));
+        }
         let event = roster.put_session(site, user, session, page, client, now);
         let info = roster
             .session(user.id, session)
             .cloned()
             .ok_or_else(|| PresenceError::Unavailable("session vanished while stored".into()))?;
         let deadline = now + shared.config.session_ttl.as_millis() as i64;
-        state
-            .deadlines
-            .insert(SessionKey::new(site, user.id, session), deadline);
+        state.hold(key, deadline);
         if let Some(event) = event {
             shared.publish(&mut state, event);
         }
@@ -225,9 +267,7 @@ impl Presence for MemoryPresence {
     ) -> Result<bool, PresenceError> {
         let shared = &self.shared;
         let mut state = shared.lock();
-        state
-            .deadlines
-            .remove(&SessionKey::new(site, user, session));
+        state.forget(&SessionKey::new(site, user, session));
         let event = state.rosters.get_mut(site).and_then(|roster| {
             roster.end_session(site, user, session, LeaveReason::Left, now_ms())
         });
@@ -317,6 +357,9 @@ mod tests {
             session_ttl: Duration::from_secs(45),
             reconnect_grace: Duration::from_secs(5),
             replay_capacity: 4,
+            replay_bytes: 1 << 20,
+            max_sessions_per_site: 3,
+            max_sessions_per_user: 4,
         }
     }
 
@@ -371,6 +414,63 @@ mod tests {
             .await
             .unwrap();
         assert!(matches!(garbage.start, FeedStart::Snapshot { .. }));
+    }
+
+    #[tokio::test]
+    async fn sessions_past_a_cap_are_refused_and_open_ones_kept() {
+        let presence = MemoryPresence::start(config());
+        for tab in ["a", "b", "c"] {
+            presence
+                .put_session("s", &ann(), tab, "/", "cli")
+                .await
+                .unwrap();
+        }
+        let past_site = presence.put_session("s", &ann(), "d", "/", "cli").await;
+        assert!(matches!(
+            past_site,
+            Err(PresenceError::TooManySessions(SessionCap::Site(3)))
+        ));
+        presence
+            .put_session("s", &ann(), "c", "/moved", "cli")
+            .await
+            .expect("an open session still moves");
+        presence
+            .put_session("t", &ann(), "a", "/", "cli")
+            .await
+            .unwrap();
+        let past_user = presence.put_session("u", &ann(), "a", "/", "cli").await;
+        assert!(matches!(
+            past_user,
+            Err(PresenceError::TooManySessions(SessionCap::User(4)))
+        ));
+        assert_eq!(presence.roster("s").await.unwrap().session_count(), 3);
+        presence.end_session("s", 1, "a").await.unwrap();
+        presence
+            .put_session("u", &ann(), "a", "/", "cli")
+            .await
+            .expect("a closed session frees its place");
+    }
+
+    #[tokio::test]
+    async fn the_replay_log_is_bounded_by_bytes() {
+        let mut config = config();
+        config.replay_capacity = 1000;
+        config.replay_bytes = 2_000;
+        let presence = MemoryPresence::start(config);
+        for i in 0..100 {
+            let page = format!("/{}", "p".repeat(i));
+            presence
+                .put_session("s", &ann(), "t", &page, "cli")
+                .await
+                .unwrap();
+        }
+        let state = presence.shared.lock();
+        assert!(state.log_bytes <= 2_000, "{} bytes held", state.log_bytes);
+        assert_eq!(
+            state.log_bytes,
+            state.log.iter().map(|p| p.frame.len()).sum::<usize>()
+        );
+        assert!(!state.log.is_empty());
     }
 
     #[tokio::test]

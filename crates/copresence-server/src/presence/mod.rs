@@ -27,6 +27,13 @@ pub struct PresenceConfig {
     pub reconnect_grace: Duration,
     /// How many recent events are kept for `Last-Event-ID` replay.
     pub replay_capacity: usize,
+    /// The most bytes of encoded events kept for replay: with events of every size, the count
+    /// alone does not bound memory. The oldest go first.
+    pub replay_bytes: usize,
+    /// Sessions one user may have open on one site (tabs, windows, editors).
+    pub max_sessions_per_site: usize,
+    /// Sessions one user may have open on all sites together.
+    pub max_sessions_per_user: usize,
 }
 
 impl PresenceConfig {
@@ -97,6 +104,31 @@ pub struct Feed {
 pub enum PresenceError {
     #[error("live presence is unavailable: {0}")]
     Unavailable(String),
+    /// A new session past a cap; every open session is kept.
+    #[error("{0}")]
+    TooManySessions(SessionCap),
+}
+
+/// Which session cap a new session would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCap {
+    Site(usize),
+    User(usize),
+}
+
+impl std::fmt::Display for SessionCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionCap::Site(n) => write!(
+                f,
+                "you have {n} sessions open on this site, the most allowed: close one (DELETE it) or let it expire"
+            ),
+            SessionCap::User(n) => write!(
+                f,
+                "you have {n} sessions open on all sites together, the most allowed: close one (DELETE it) or let it expire"
+            ),
+        }
+    }
 }
 
 /// Holds a session up while an event stream that carries it is open; dropping it starts the

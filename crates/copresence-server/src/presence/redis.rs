@@ -34,6 +34,7 @@ use tokio::sync::broadcast;
 
 use super::{
     Attachment, EventOrder, Feed, FeedStart, Presence, PresenceConfig, PresenceError, Published,
+    SessionCap,
 };
 use crate::clock::now_ms;
 
@@ -43,6 +44,12 @@ const EPOCH: &str = "copresence:epoch";
 
 fn roster_key(site: &str) -> String {
     format!("copresence:roster:{site}")
+}
+
+/// The set of a user's open sessions on every site (as [`deadline_member`] names them): what
+/// the per-user session cap counts. Redis deletes it with its last member.
+fn sessions_of_key(user: UserId) -> String {
+    format!("copresence:sessions_of:{user}")
 }
 
 /// How often expired sessions are looked for, and the stream is checked when quiet.
@@ -58,10 +65,12 @@ const REAP_MAX_BATCHES: usize = 16;
 const MAX_RETRIES: usize = 32;
 
 /// Write a roster if nobody changed it since it was read, append its event, and set or drop
-/// the session's deadline — all at once. Returns the event's stream id, "" when there was no
-/// event, nil when the roster changed under us, or "skip" when the reaper asked (ARGV[9]) and
-/// the session's deadline is no longer past (a heartbeat got there first) — claiming an
-/// expired session and publishing its leave are one step, so no session is left half-reaped.
+/// the session's deadline and its place in its user's set of sessions — all at once. Returns
+/// the event's stream id, "" when there was no event, nil when the roster changed under us,
+/// "full" when a new session would pass the user's cap (ARGV[10]; nothing is written), or
+/// "skip" when the reaper asked (ARGV[9]) and the session's deadline is no longer past (a
+/// heartbeat got there first) — claiming an expired session and publishing its leave are one
+/// step, so no session is left half-reaped.
 const CAS_ROSTER: &str = r#"
 if ARGV[9] ~= '' then
   local deadline = redis.call('ZSCORE', KEYS[3], ARGV[6])
@@ -69,6 +78,10 @@ if ARGV[9] ~= '' then
 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[1]) then return false end
+if ARGV[7] == 'set' and ARGV[10] ~= '' and redis.call('SISMEMBER', KEYS[4], ARGV[6]) == 0
+   and redis.call('SCARD', KEYS[4]) >= tonumber(ARGV[10]) then
+  return 'full'
+end
 redis.call('HSET', KEYS[1], 'version', version + 1, 'roster', ARGV[2])
 local id = ''
 if ARGV[4] ~= '' then
@@ -76,8 +89,10 @@ if ARGV[4] ~= '' then
 end
 if ARGV[7] == 'set' then
   redis.call('ZADD', KEYS[3], ARGV[8], ARGV[6])
+  redis.call('SADD', KEYS[4], ARGV[6])
 elseif ARGV[7] == 'drop' then
   redis.call('ZREM', KEYS[3], ARGV[6])
+  redis.call('SREM', KEYS[4], ARGV[6])
 end
 return id
 "#;
@@ -126,6 +141,8 @@ fn parse_entry_id(id: &str) -> Option<EventOrder> {
 enum DeadlineChange {
     Set(i64),
     Drop,
+    /// Nothing: the change was refused.
+    Keep,
 }
 
 /// A session this node has served, kept so it can be put back if Redis loses its data.
@@ -232,23 +249,27 @@ impl Shared {
     async fn update_roster<T>(
         &self,
         site: &str,
+        user: UserId,
         member: &str,
         change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
     ) -> Result<T, PresenceError> {
-        self.update_roster_if_expired(site, member, None, change)
+        self.update_roster_if_expired(site, user, member, None, change)
             .await?
             .ok_or_else(|| PresenceError::Unavailable("a roster change was skipped".into()))
     }
 
     /// [`Shared::update_roster`]; with `expired_at`, only if the session's deadline is still
-    /// at or before it when written (else `None`: a heartbeat kept it).
+    /// at or before it when written (else `None`: a heartbeat kept it). A new session past the
+    /// user's cap is refused with nothing written.
     async fn update_roster_if_expired<T>(
         &self,
         site: &str,
+        user: UserId,
         member: &str,
         expired_at: Option<i64>,
         mut change: impl FnMut(&mut Roster) -> (Option<Event>, DeadlineChange, T),
     ) -> Result<Option<T>, PresenceError> {
+        let per_user = self.config.max_sessions_per_user;
         for _ in 0..MAX_RETRIES {
             let (mut roster, version) = self.read_roster(site).await?;
             let (event, deadline, outcome) = change(&mut roster);
@@ -260,6 +281,7 @@ impl Shared {
             let (mode, score) = match deadline {
                 DeadlineChange::Set(at) => ("set", at),
                 DeadlineChange::Drop => ("drop", 0),
+                DeadlineChange::Keep => return Ok(Some(outcome)),
             };
             let mut con = self.commands.clone();
             let written: Option<String> = self
@@ -267,6 +289,7 @@ impl Shared {
                 .key(roster_key(site))
                 .key(EVENTS)
                 .key(DEADLINES)
+                .key(sessions_of_key(user))
                 .arg(version)
                 .arg(roster_json)
                 .arg(self.config.replay_capacity.max(1))
@@ -276,11 +299,15 @@ impl Shared {
                 .arg(mode)
                 .arg(score)
                 .arg(expired_at.map(|at| at.to_string()).unwrap_or_default())
+                .arg(per_user)
                 .invoke_async(&mut con)
                 .await
                 .map_err(unavailable)?;
             match written.as_deref() {
                 Some("skip") => return Ok(None),
+                Some("full") => {
+                    return Err(PresenceError::TooManySessions(SessionCap::User(per_user)))
+                }
                 Some(_) => return Ok(Some(outcome)),
                 None => {}
             }
@@ -305,6 +332,11 @@ impl Shared {
         // same) only pushes the deadline back, with no roster write — if the deadline is still
         // there: a session just reaped takes the full path and joins again.
         let (roster, _) = self.read_roster(site).await?;
+        let per_site = self.config.max_sessions_per_site;
+        let too_many = || PresenceError::TooManySessions(SessionCap::Site(per_site));
+        if !roster.admits(user.id, session, per_site) {
+            return Err(too_many());
+        }
         let mut probe = roster.clone();
         let unchanged = probe
             .put_session(site, user, session, page, client, now)
@@ -332,13 +364,19 @@ impl Shared {
         let info = match held {
             Some(info) => info,
             None => {
-                self.update_roster(site, &member, |roster| {
+                // Checked again on the roster that is written: another node may have opened a
+                // session of this user's since.
+                self.update_roster(site, user.id, &member, |roster| {
+                    if !roster.admits(user.id, session, per_site) {
+                        return (None, DeadlineChange::Keep, Err(too_many()));
+                    }
                     let event = roster.put_session(site, user, session, page, client, now);
-                    let info = roster.session(user.id, session).cloned();
+                    let info = roster.session(user.id, session).cloned().ok_or_else(|| {
+                        PresenceError::Unavailable("session vanished while stored".into())
+                    });
                     (event, DeadlineChange::Set(deadline), info)
                 })
-                .await?
-                .ok_or_else(|| PresenceError::Unavailable("session vanished while stored".into()))?
+                .await??
             }
         };
         lock(&self.local).known.insert(
@@ -359,7 +397,7 @@ impl Shared {
             .known
             .remove(&(site.to_owned(), user, session.to_owned()));
         let member = deadline_member(site, user, session);
-        self.update_roster(site, &member, |roster| {
+        self.update_roster(site, user, &member, |roster| {
             let event = roster.end_session(site, user, session, LeaveReason::Left, now_ms());
             let ended = event.is_some();
             (event, DeadlineChange::Drop, ended)
@@ -394,7 +432,7 @@ impl Shared {
                 lock(&self.local)
                     .known
                     .remove(&(site.clone(), user, session.clone()));
-                self.update_roster_if_expired(&site, &member, Some(now), |roster| {
+                self.update_roster_if_expired(&site, user, &member, Some(now), |roster| {
                     let event =
                         roster.end_session(&site, user, &session, LeaveReason::Expired, now);
                     (event, DeadlineChange::Drop, ())
