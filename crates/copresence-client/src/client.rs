@@ -164,6 +164,15 @@ impl Client {
         self.call(self.http.post(url)).await
     }
 
+    /// `POST /v1/tickets {"sites": [...]}`: a ticket good for these sites only.
+    pub async fn ticket_for(&self, sites: &[&str]) -> Result<Ticket, Error> {
+        let url = self.url(&["v1", "tickets"])?;
+        let request = copresence_core::TicketRequest {
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+        };
+        self.call(self.http.post(url).json(&request)).await
+    }
+
     /// Subscribe to `GET /v1/events`: a live stream of updates that reconnects by itself. See
     /// [`Subscription`].
     ///

@@ -139,6 +139,32 @@ pub struct SaveRequest {
     pub force: bool,
 }
 
+/// The body of `POST /v1/tickets`: the sites the ticket is for (none: every site the caller is
+/// a member of when asking).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRequest {
+    #[serde(default)]
+    pub sites: Vec<String>,
+}
+
+/// The last message of an event stream that the service ends itself, as SSE `event: end` with
+/// no `id:`: reconnect with a credential that holds (a fresh ticket) and the last event id seen,
+/// and nothing is missed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamEnd {
+    pub reason: StreamEndReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamEndReason {
+    /// The ticket (or token) the stream was opened with has expired.
+    CredentialExpired,
+    /// Access was taken away: a token revoked, or a site left. A reconnect shows what is left
+    /// (or is refused).
+    AccessChanged,
+}
+
 /// `POST /v1/tickets`: a short-lived credential for a browser's `EventSource`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ticket {

@@ -21,6 +21,7 @@ pub mod org;
 pub mod presence;
 pub mod ratelimit;
 pub mod readcache;
+pub mod revocation;
 pub mod secret;
 pub mod store;
 
@@ -61,6 +62,7 @@ impl Server {
     ) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let state = http::AppState {
+            revocations: revocation::Revocations::start(store.clone(), presence.clone()),
             store,
             presence,
             ticket_lifetime_ms: options.ticket_lifetime.as_millis() as i64,

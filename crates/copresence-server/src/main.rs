@@ -14,7 +14,7 @@ use copresence_server::presence::redis::RedisPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::ratelimit::{Rate, Rates};
 use copresence_server::readcache;
-use copresence_server::store::Store;
+use copresence_server::store::{PruneReport, Store};
 use copresence_server::{demo, ServeOptions, Server};
 use std::io::Write;
 
@@ -38,6 +38,13 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         file: PathBuf,
+        /// Also remove the members and pages of the file's sites, and the users, that the
+        /// file no longer lists (in the same transaction). Their open event streams end.
+        #[arg(long)]
+        prune: bool,
+        /// With --prune: print what would be removed, and change nothing.
+        #[arg(long, requires = "prune")]
+        dry_run: bool,
     },
     /// Manage bearer tokens.
     Token {
@@ -64,6 +71,23 @@ enum TokenCommand {
         store: StoreArgs,
         #[arg(long)]
         email: String,
+    },
+    /// List tokens (an id, whose they are, when issued): everyone's, or one user's.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revoke every token of a user (--email), or one token (--id, as `token list` shows).
+    /// Requests with it are refused and its open event streams end within seconds.
+    Revoke {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long, required_unless_present = "id", conflicts_with = "id")]
+        email: Option<String>,
+        #[arg(long)]
+        id: Option<String>,
     },
 }
 
@@ -264,6 +288,63 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+fn print_prune(report: &PruneReport, dry_run: bool) {
+    let verb = if dry_run { "would remove" } else { "removed" };
+    for (site, email) in &report.members {
+        println!("{verb} member {email} of site {site}");
+    }
+    for (site, path) in &report.pages {
+        println!("{verb} page {path} of site {site}");
+    }
+    for email in &report.users {
+        println!("{verb} user {email} (with their tokens and memberships)");
+    }
+    if report.is_empty() {
+        println!("nothing to remove: the store lists nothing the file does not");
+    } else if dry_run {
+        println!("dry run: nothing was changed");
+    }
+}
+
+async fn token(command: TokenCommand) -> Result<()> {
+    match command {
+        TokenCommand::Issue { store, email } => {
+            let store = store.open().await?;
+            let token = store.issue_token(&email, now_ms()).await?;
+            eprintln!("token for {email} (shown once; only its hash is stored):");
+            println!("{token}");
+        }
+        TokenCommand::List { store, email } => {
+            let store = store.open().await?;
+            let tokens = store.tokens(email.as_deref()).await?;
+            if tokens.is_empty() {
+                println!("no tokens");
+            }
+            for token in tokens {
+                let issued = humantime::format_rfc3339_seconds(
+                    std::time::UNIX_EPOCH + Duration::from_millis(token.created_at.max(0) as u64),
+                );
+                println!("{}  {issued}  {} <{}>", token.id, token.name, token.email);
+            }
+        }
+        TokenCommand::Revoke { store, email, id } => {
+            let store = store.open().await?;
+            match (email, id) {
+                (Some(email), _) => {
+                    let revoked = store.revoke_tokens_of(&email, now_ms()).await?;
+                    println!("revoked {revoked} token(s) of {email}");
+                }
+                (None, Some(id)) => {
+                    let email = store.revoke_token(&id, now_ms()).await?;
+                    println!("revoked token {id} of {email}");
+                }
+                (None, None) => anyhow::bail!("give --email E or --id ID"),
+            }
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     tracing_subscriber::fmt()
@@ -279,30 +360,34 @@ async fn main() -> Result<()> {
             let presence = args.open_presence().await?;
             serve(&args, store, presence).await
         }
-        Command::Import { store, file } => {
+        Command::Import {
+            store,
+            file,
+            prune,
+            dry_run,
+        } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let org = Organisation::parse(&text)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = store.open().await?;
-            store.import(&org).await?;
-            println!(
-                "imported {} users and {} sites from {}",
-                org.users.len(),
-                org.sites.len(),
-                file.display()
-            );
+            if prune {
+                let report = store.import_pruning(&org, dry_run, now_ms()).await?;
+                print_prune(&report, dry_run);
+            } else {
+                store.import(&org).await?;
+            }
+            if !dry_run {
+                println!(
+                    "imported {} users and {} sites from {}",
+                    org.users.len(),
+                    org.sites.len(),
+                    file.display()
+                );
+            }
             Ok(())
         }
-        Command::Token {
-            command: TokenCommand::Issue { store, email },
-        } => {
-            let store = store.open().await?;
-            let token = store.issue_token(&email, now_ms()).await?;
-            eprintln!("token for {email} (shown once; only its hash is stored):");
-            println!("{token}");
-            Ok(())
-        }
+        Command::Token { command } => token(command).await,
         Command::Demo {
             serve: args,
             makers,

@@ -29,8 +29,14 @@ use crate::error::ApiError;
 use crate::presence::{sse_frame, Attachment, EventOrder, Feed, FeedStart, Published};
 use crate::store::StoredSite;
 use copresence_core::{
-    validate_session_id, validate_site_id, Event, UserCard, UserId, MAX_STREAM_SITES,
+    validate_session_id, validate_site_id, Event, StreamEnd, StreamEndReason, UserCard, UserId,
+    MAX_STREAM_SITES,
 };
+use tokio::sync::broadcast;
+
+use crate::revocation::Revoked;
+use crate::secret;
+use crate::store::Credential;
 
 /// The first frame of every stream: browsers reconnect after their own default (3 s or more);
 /// this asks for one second, well inside the reconnect grace.
@@ -68,16 +74,67 @@ impl EventsQuery {
     }
 }
 
+/// Who opened a stream, with what, and for which sites and how long.
+struct Opener {
+    user: UserCard,
+    credential: Credential,
+    /// A ticket's sites: the stream may follow these only.
+    ticket_sites: Option<Vec<String>>,
+    /// When the credential stops being valid (ms since the epoch), if it does.
+    expires_at: Option<i64>,
+}
+
 /// The caller, by bearer token or, for browsers, by ticket.
-async fn authenticate(state: &AppState, parts: &Parts, query: &EventsQuery) -> ApiResult<UserCard> {
-    let user = if let Some(token) = bearer_token(parts) {
-        state.store.user_by_token(token).await?
-    } else if let Some(ticket) = &query.ticket {
-        state.store.user_by_ticket(ticket, now_ms()).await?
-    } else {
-        None
-    };
-    user.ok_or_else(ApiError::unauthorized)
+async fn authenticate(state: &AppState, parts: &Parts, query: &EventsQuery) -> ApiResult<Opener> {
+    if let Some(token) = bearer_token(parts) {
+        let user = state.store.user_by_token(token).await?;
+        let user = user.ok_or_else(ApiError::unauthorized)?;
+        return Ok(Opener {
+            user,
+            credential: Credential::Token(secret::hash(token)),
+            ticket_sites: None,
+            expires_at: None,
+        });
+    }
+    let ticket = query.ticket.as_deref().ok_or_else(ApiError::unauthorized)?;
+    let grant = state.store.ticket(ticket, now_ms()).await?;
+    let grant = grant.ok_or_else(ApiError::unauthorized)?;
+    Ok(Opener {
+        user: grant.user,
+        credential: Credential::Ticket(secret::hash(ticket)),
+        ticket_sites: Some(grant.sites),
+        expires_at: Some(grant.expires_at),
+    })
+}
+
+/// The frame that ends a stream the service closes itself.
+fn end_frame(reason: StreamEndReason) -> Bytes {
+    let data = serde_json::to_string(&StreamEnd { reason }).expect("always serialises");
+    Bytes::from(format!("event: end\ndata: {data}\n\n"))
+}
+
+/// Whether the stream's credential and sites still hold after a revocation touched its user.
+/// When the store cannot say, they are taken to hold: an outage must not end every stream.
+async fn still_allowed(
+    state: &AppState,
+    opener: &Credential,
+    user: UserId,
+    sites: &[String],
+) -> bool {
+    match state.store.credential_holds(opener, user, now_ms()).await {
+        Ok(false) => return false,
+        Ok(true) => {}
+        Err(error) => {
+            tracing::warn!(%error, "cannot check a stream's credential again");
+            return true;
+        }
+    }
+    for site in sites {
+        if let Ok(None) = state.store.member_site(user, site).await {
+            return false;
+        }
+    }
+    true
 }
 
 /// A snapshot frame of `sites` with these rosters, and the version of each site it shows.
@@ -155,6 +212,8 @@ fn wanted(
 enum Next {
     Event(Result<Arc<Published>, RecvError>),
     KeepAlive,
+    Revoked(Result<Revoked, RecvError>),
+    Expired,
 }
 
 pub async fn stream(
@@ -163,14 +222,33 @@ pub async fn stream(
 ) -> ApiResult<Response> {
     let (parts, _body) = request.into_parts();
     let query = EventsQuery::parse(parts.uri.query());
-    let caller = authenticate(&state, &parts, &query).await?;
+    let opener = authenticate(&state, &parts, &query).await?;
+    let caller = opener.user.clone();
+    // Listening before anything is read: a revocation from here on is not missed.
+    let mut revoked = state.revocations.subscribe();
 
-    let sites: Vec<StoredSite> = if query.sites.is_empty() {
-        state.store.sites_of(caller.id).await?
+    // A ticket opens its own sites only: those asked for must be among them.
+    let asked = match &opener.ticket_sites {
+        Some(granted) if query.sites.is_empty() => granted.clone(),
+        Some(granted) => {
+            if let Some(other) = query.sites.iter().find(|s| !granted.contains(s)) {
+                validate_site_id(other)?;
+                return Err(ApiError::not_found("site"));
+            }
+            query.sites.clone()
+        }
+        None => query.sites.clone(),
+    };
+    let sites: Vec<StoredSite> = if asked.is_empty() {
+        if opener.ticket_sites.is_some() {
+            Vec::new()
+        } else {
+            state.store.sites_of(caller.id).await?
+        }
     } else {
         // Checked before any lookup: what a stranger puts in the URL reaches neither the
         // database nor the cache unless it could be a site.
-        let mut ids: Vec<&str> = query.sites.iter().map(String::as_str).collect();
+        let mut ids: Vec<&str> = asked.iter().map(String::as_str).collect();
         ids.sort_unstable();
         ids.dedup();
         if ids.len() > MAX_STREAM_SITES {
@@ -183,7 +261,7 @@ pub async fn stream(
             validate_site_id(id)?;
         }
         let mut sites = Vec::with_capacity(ids.len());
-        for id in &query.sites {
+        for id in &asked {
             if sites.iter().any(|s: &StoredSite| s.info.id == *id) {
                 continue;
             }
@@ -235,6 +313,13 @@ pub async fn stream(
         (replayed, read) => read.or(*replayed),
     };
     let user: UserId = caller.id;
+    let credential = opener.credential;
+    // The stream ends when its credential does; a far-off expiry is as good as none.
+    let expires_in = opener
+        .expires_at
+        .map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64))
+        .unwrap_or(Duration::from_secs(365 * 86_400));
+    let expiry = tokio::time::Instant::now() + expires_in;
 
     let frames = async_stream::stream! {
         // Held for as long as the client stays connected.
@@ -249,13 +334,37 @@ pub async fn stream(
             KEEP_ALIVE_EVERY,
         );
         keep_alive.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // One timer for the life of the stream, not one per event.
+        let expiry = tokio::time::sleep_until(expiry);
+        tokio::pin!(expiry);
         loop {
             let next = tokio::select! {
                 biased;
                 received = live.recv() => Next::Event(received),
                 _ = keep_alive.tick() => Next::KeepAlive,
+                news = revoked.recv() => Next::Revoked(news),
+                _ = &mut expiry => Next::Expired,
             };
             match next {
+                Next::Expired => {
+                    yield Ok(end_frame(StreamEndReason::CredentialExpired));
+                    break;
+                }
+                Next::Revoked(news) => {
+                    let concerned = match &news {
+                        Ok(users) => users.contains(&user),
+                        // Missed some news: check anyway.
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            revoked = state.revocations.subscribe();
+                            false
+                        }
+                    };
+                    if concerned && !still_allowed(&state, &credential, user, &site_ids).await {
+                        yield Ok(end_frame(StreamEndReason::AccessChanged));
+                        break;
+                    }
+                }
                 Next::KeepAlive => yield Ok(Bytes::from_static(KEEP_ALIVE)),
                 Next::Event(Ok(published)) => {
                     if wanted(&published, &site_ids, after, &versions) {

@@ -25,6 +25,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::error::ApiError;
 use crate::presence::Presence;
 use crate::ratelimit::RateLimits;
+use crate::revocation::Revocations;
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -35,6 +36,8 @@ pub struct AppState {
     /// How long a `POST /v1/tickets` ticket is valid, in milliseconds.
     pub ticket_lifetime_ms: i64,
     pub rates: Arc<RateLimits>,
+    /// News of access taken away, for open event streams.
+    pub revocations: Arc<Revocations>,
 }
 
 impl AppState {
