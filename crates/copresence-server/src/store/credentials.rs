@@ -120,12 +120,11 @@ impl Store {
     /// Revoke every token of the user with this e-mail, and their tickets. Returns how many
     /// tokens went.
     pub async fn revoke_tokens_of(&self, email: &str, now: i64) -> Result<usize, StoreError> {
-        let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
-        let user =
-            user.ok_or_else(|| StoreError::Invalid(format!("no user with e-mail {email:?}")))?;
+        let user = self
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| StoreError::Invalid(format!("no user with e-mail {email:?}")))?
+            .id;
         let mut tx = self.pool.begin().await?;
         let revoked = sqlx::query("DELETE FROM tokens WHERE user_id = $1")
             .bind(user)
