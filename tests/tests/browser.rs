@@ -1,6 +1,7 @@
 //! A browser's own `EventSource`, on an editor's origin, against the real service: a ticket
-//! instead of a header, CORS, the browser's automatic reconnect resuming without flapping, and
-//! a closed browser leaving within the grace. Runs Chromium headless (`make test` installs it).
+//! instead of a header, CORS, the browser's automatic reconnect resuming without flapping, a
+//! stream ended by its ticket's expiry resumed with a fresh ticket, and a closed browser leaving
+//! within the grace. Runs Chromium headless (`make test` installs it).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,29 +14,43 @@ use copresence_core::{Event, PutSession};
 use copresence_tests::{events_within, first_snapshot, next_event, CuttableLink, TestServer};
 use tokio::sync::mpsc;
 
-/// The editor page: takes a ticket, publishes its session, opens an `EventSource`, and reports
-/// every event it receives back to its own origin.
+/// The editor page, as `docs/protocol.md` shows it: publishes its session, then opens an
+/// `EventSource` with a fresh ticket for its site; when the service ends the stream (`end`: the
+/// ticket expired), it takes another ticket and resumes with `last_event_id`. It reports every
+/// event it receives, and every stream it opens, back to its own origin.
 const PAGE: &str = r#"<!doctype html><meta charset="utf-8"><title>editor</title>
 <script>
 const server = "SERVER", token = "TOKEN", tab = "browser-tab";
-let seq = 0;
+let seq = 0, lastId = "";
 const report = (what) => fetch("/report", { method: "POST", body: JSON.stringify({ seq: seq++, ...what }) });
+const auth = { Authorization: "Bearer " + token };
+async function open() {
+  const { ticket } = await (await fetch(server + "/v1/tickets", { method: "POST",
+    headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify({ sites: ["contoso"] }) })).json();
+  report({ kind: "open", last_event_id: lastId });
+  const feed = new EventSource(server + "/v1/events?site=contoso&session=" + tab +
+    "&ticket=" + encodeURIComponent(ticket) + "&last_event_id=" + encodeURIComponent(lastId));
+  for (const kind of ["snapshot", "join", "move", "leave", "saved"]) {
+    feed.addEventListener(kind, (e) => {
+      lastId = e.lastEventId;
+      const d = JSON.parse(e.data);
+      report({ kind, id: e.lastEventId, name: (d.member && d.member.user.name) || (d.user && d.user.name) || null, to: d.to || null });
+    });
+  }
+  feed.addEventListener("end", (e) => {
+    report({ kind: "end", reason: JSON.parse(e.data).reason });
+    feed.close();
+    open().catch((e) => report({ kind: "exception", message: String(e) }));
+  });
+  feed.onerror = () => report({ kind: "error" });
+}
 (async () => {
   try {
-    const auth = { Authorization: "Bearer " + token };
-    const { ticket } = await (await fetch(server + "/v1/tickets", { method: "POST", headers: auth })).json();
     const put = await fetch(server + "/v1/sites/contoso/sessions/" + tab, {
       method: "PUT", headers: { ...auth, "Content-Type": "application/json" },
       body: JSON.stringify({ page: "/products", client: "studio" }) });
     report({ kind: "put", status: put.status });
-    const feed = new EventSource(server + "/v1/events?site=contoso&session=" + tab + "&ticket=" + encodeURIComponent(ticket));
-    for (const kind of ["snapshot", "join", "move", "leave", "saved"]) {
-      feed.addEventListener(kind, (e) => {
-        const d = JSON.parse(e.data);
-        report({ kind, id: e.lastEventId, name: (d.member && d.member.user.name) || (d.user && d.user.name) || null, to: d.to || null });
-      });
-    }
-    feed.onerror = () => report({ kind: "error" });
+    await open();
   } catch (e) {
     report({ kind: "exception", message: String(e) });
   }
@@ -58,22 +73,52 @@ async fn receive_report(State(editor): State<Editor>, body: String) {
     }
 }
 
-async fn next_report(
-    reports: &mut mpsc::UnboundedReceiver<serde_json::Value>,
-    kind: &str,
-) -> serde_json::Value {
-    let wait = async {
+/// What the page reported, in the order it reported it (each report is its own request, so
+/// they may arrive out of order), and everything reported so far.
+struct Reports {
+    incoming: mpsc::UnboundedReceiver<serde_json::Value>,
+    early: std::collections::BTreeMap<u64, serde_json::Value>,
+    seen: Vec<serde_json::Value>,
+}
+
+impl Reports {
+    /// The next report in the page's order.
+    async fn next_any(&mut self) -> serde_json::Value {
+        let next = self.seen.len() as u64;
         loop {
-            let report = reports.recv().await.expect("the editor origin is up");
-            assert_ne!(report["kind"], "exception", "the page failed: {report}");
-            if report["kind"] == kind {
+            if let Some(report) = self.early.remove(&next) {
+                self.seen.push(report.clone());
                 return report;
             }
+            let report = self.incoming.recv().await.expect("the editor origin is up");
+            let seq = report["seq"].as_u64().expect("every report has its seq");
+            self.early.insert(seq, report);
         }
-    };
-    tokio::time::timeout(Duration::from_secs(15), wait)
-        .await
-        .unwrap_or_else(|_| panic!("the browser reported no {kind} within 15 s"))
+    }
+
+    /// The next report of one of `kinds` (skipping others), within 15 s.
+    async fn next_of(&mut self, kinds: &[&str]) -> serde_json::Value {
+        let wait = async {
+            loop {
+                let report = self.next_any().await;
+                assert_ne!(report["kind"], "exception", "the page failed: {report}");
+                if kinds.iter().any(|kind| report["kind"] == *kind) {
+                    return report;
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(15), wait)
+            .await
+            .unwrap_or_else(|_| panic!("the browser reported none of {kinds:?} within 15 s"))
+    }
+
+    async fn next(&mut self, kind: &str) -> serde_json::Value {
+        self.next_of(&[kind]).await
+    }
+
+    fn count(&self, kind: &str) -> usize {
+        self.seen.iter().filter(|r| r["kind"] == kind).count()
+    }
 }
 
 fn chromium() -> std::path::PathBuf {
@@ -84,18 +129,18 @@ fn chromium() -> std::path::PathBuf {
     found.expect("Chromium is needed for the browser test: run `make test`, which installs it")
 }
 
-#[tokio::test]
-async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
-    let editor_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let editor_origin = format!("http://{}", editor_listener.local_addr().unwrap());
-    let server =
-        TestServer::start(&["--allow-origin", &editor_origin, "--reconnect-grace", "4s"]).await;
-    let link = CuttableLink::to(&server.url).await;
+/// Chromium on the editor page, which talks to the service at `server` as Bo.
+struct Browser {
+    reports: Reports,
+    process: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
 
-    let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let page = PAGE
-        .replace("SERVER", &link.url)
-        .replace("TOKEN", &server.token("bo@contoso.test"));
+/// Serve the editor page on `editor` (whose origin the service allows) and open it in Chromium.
+async fn open_editor(editor: tokio::net::TcpListener, server: &str, token: &str) -> Browser {
+    let origin = format!("http://{}", editor.local_addr().unwrap());
+    let (reports_tx, incoming) = mpsc::unbounded_channel();
+    let page = PAGE.replace("SERVER", server).replace("TOKEN", token);
     let app = axum::Router::new()
         .route("/", get(serve_page))
         .route("/report", post(receive_report))
@@ -103,14 +148,10 @@ async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
             page,
             reports: reports_tx,
         });
-    tokio::spawn(async move { axum::serve(editor_listener, app).await });
-
-    let ann = server.client("ann@contoso.test");
-    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
-    first_snapshot(&mut watch).await;
+    tokio::spawn(async move { axum::serve(editor, app).await });
 
     let profile = tempfile::tempdir().unwrap();
-    let mut browser = tokio::process::Command::new(chromium())
+    let process = tokio::process::Command::new(chromium())
         .args([
             "--headless",
             "--no-sandbox",
@@ -122,16 +163,61 @@ async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
             "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(&editor_origin)
+        .arg(&origin)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .expect("Chromium starts");
+    Browser {
+        reports: Reports {
+            incoming,
+            early: Default::default(),
+            seen: Vec::new(),
+        },
+        process,
+        _profile: profile,
+    }
+}
+
+/// A listener for the editor's origin, bound first so the service can be told to allow it.
+async fn editor_origin() -> (tokio::net::TcpListener, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    (listener, origin)
+}
+
+fn at(page: &str) -> PutSession {
+    PutSession {
+        page: page.into(),
+        client: "cli".into(),
+    }
+}
+
+/// Whether every event Ann saw is about Ann herself: Bo neither left nor joined again.
+fn only_ann(events: &[Event]) -> bool {
+    events.iter().all(|e| match e {
+        Event::Join { member, .. } | Event::Move { member, .. } => member.user.name == "Ann Lee",
+        _ => false,
+    })
+}
+
+#[tokio::test]
+async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
+    let (editor, origin) = editor_origin().await;
+    let server = TestServer::start(&["--allow-origin", &origin, "--reconnect-grace", "4s"]).await;
+    let link = CuttableLink::to(&server.url).await;
+
+    let ann = server.client("ann@contoso.test");
+    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
+    first_snapshot(&mut watch).await;
+
+    let mut browser = open_editor(editor, &link.url, &server.token("bo@contoso.test")).await;
+    let reports = &mut browser.reports;
 
     // The page published its session through CORS and opened its stream with a ticket.
-    assert_eq!(next_report(&mut reports, "put").await["status"], 200);
-    next_report(&mut reports, "snapshot").await;
+    assert_eq!(reports.next("put").await["status"], 200);
+    reports.next("snapshot").await;
     match next_event(&mut watch, Duration::from_secs(10)).await {
         Event::Join { member, .. } => {
             assert_eq!(member.user.name, "Bo Chen");
@@ -141,30 +227,18 @@ async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
     }
 
     // Ann arrives: the browser sees her.
-    let at = |page: &str| PutSession {
-        page: page.into(),
-        client: "cli".into(),
-    };
     ann.put_session("contoso", "ann", &at("/")).await.unwrap();
-    assert_eq!(next_report(&mut reports, "join").await["name"], "Ann Lee");
+    assert_eq!(reports.next("join").await["name"], "Ann Lee");
 
     // The network drops the browser's stream; Ann moves meanwhile. The browser reconnects by
     // itself with Last-Event-ID and gets the move it missed, not a second snapshot; Ann sees no
     // leave and no join of Bo.
     link.cut();
-    next_report(&mut reports, "error").await;
+    reports.next("error").await;
     ann.put_session("contoso", "ann", &at("/products/pricing"))
         .await
         .unwrap();
-    let after = loop {
-        let report = tokio::time::timeout(Duration::from_secs(15), reports.recv())
-            .await
-            .expect("the browser reconnects within 15 s")
-            .unwrap();
-        if report["kind"] == "move" || report["kind"] == "snapshot" {
-            break report;
-        }
-    };
+    let after = reports.next_of(&["move", "snapshot"]).await;
     assert_eq!(
         after["kind"], "move",
         "resumed, not re-snapshotted: {after}"
@@ -172,16 +246,12 @@ async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
     assert_eq!(after["to"], "/products/pricing");
     let seen_by_ann = events_within(&mut watch, Duration::from_secs(3)).await;
     assert!(
-        seen_by_ann.iter().all(|e| match e {
-            Event::Join { member, .. } | Event::Move { member, .. } =>
-                member.user.name == "Ann Lee",
-            _ => false,
-        }),
+        only_ann(&seen_by_ann),
         "Bo flapped during the reconnect: {seen_by_ann:?}"
     );
 
     // The browser closes without a word: Bo leaves within the grace, not after the 45 s TTL.
-    browser.kill().await.unwrap();
+    browser.process.kill().await.unwrap();
     let left = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             if let Event::Leave { user, .. } = next_event(&mut watch, Duration::from_secs(10)).await
@@ -193,4 +263,67 @@ async fn a_browser_event_source_on_an_editor_origin_works_and_never_flaps() {
     .await
     .expect("Bo leaves within the grace");
     assert_eq!(left.name, "Bo Chen");
+}
+
+/// Tickets that live three seconds: each stream the page opens is ended by the service with
+/// `event: end`, and the page's documented handler takes a fresh ticket and resumes from the
+/// last id it saw. Across two such ends it gets every event once, one snapshot in all, and
+/// nobody sees Bo leave or join again.
+#[tokio::test]
+async fn a_browser_whose_ticket_expires_resumes_with_a_fresh_one_and_never_flaps() {
+    let (editor, origin) = editor_origin().await;
+    let server = TestServer::start(&["--allow-origin", &origin, "--ticket-lifetime", "3s"]).await;
+
+    let ann = server.client("ann@contoso.test");
+    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
+    first_snapshot(&mut watch).await;
+
+    let mut browser = open_editor(editor, &server.url, &server.token("bo@contoso.test")).await;
+    let reports = &mut browser.reports;
+    assert_eq!(reports.next("put").await["status"], 200);
+    assert_eq!(reports.next("open").await["last_event_id"], "");
+    reports.next("snapshot").await;
+    match next_event(&mut watch, Duration::from_secs(10)).await {
+        Event::Join { member, .. } => assert_eq!(member.user.name, "Bo Chen"),
+        other => panic!("expected the browser's join, got {other:?}"),
+    }
+    ann.put_session("contoso", "ann", &at("/")).await.unwrap();
+    let joined = reports.next("join").await;
+    assert_eq!(joined["name"], "Ann Lee");
+
+    // The ticket expires: the service ends the stream and says why; the page opens a new one
+    // from where it was.
+    let end = reports.next("end").await;
+    assert_eq!(end["reason"], "credential_expired");
+    assert_eq!(reports.next("open").await["last_event_id"], joined["id"]);
+    ann.put_session("contoso", "ann", &at("/products/pricing"))
+        .await
+        .unwrap();
+    let moved = reports.next_of(&["move", "snapshot"]).await;
+    assert_eq!(
+        moved["kind"], "move",
+        "resumed, not re-snapshotted: {moved}"
+    );
+    assert_eq!(moved["to"], "/products/pricing");
+
+    // And again: Ann moves while the page is between two streams, and the resumed stream
+    // replays it.
+    assert_eq!(reports.next("end").await["reason"], "credential_expired");
+    ann.put_session("contoso", "ann", &at("/products"))
+        .await
+        .unwrap();
+    let moved = reports.next_of(&["move", "snapshot"]).await;
+    assert_eq!(
+        moved["kind"], "move",
+        "resumed, not re-snapshotted: {moved}"
+    );
+    assert_eq!(moved["to"], "/products");
+
+    assert_eq!(reports.count("snapshot"), 1, "{:#?}", reports.seen);
+    assert!(reports.count("open") >= 3, "{:#?}", reports.seen);
+    let seen_by_ann = events_within(&mut watch, Duration::from_secs(1)).await;
+    assert!(
+        only_ann(&seen_by_ann),
+        "Bo flapped when his ticket expired: {seen_by_ann:?}"
+    );
 }

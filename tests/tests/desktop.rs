@@ -166,6 +166,29 @@ async fn tray_end_to_end() {
         notice.summary,
         format!("{ZOE} saved Pricing on Contoso Portal")
     );
+    // She saves again at once: the notice on screen becomes "2 saves", whose body names her.
+    // The daemon (dunst) reads bodies as markup, so her name reaches it escaped, to show as
+    // written rather than in bold.
+    let before = desktop.notifications().len();
+    let saved = cli(&server, &zoe_token)
+        .args(["save", "contoso", "/products/pricing"])
+        .output()
+        .unwrap();
+    assert!(
+        saved.status.success(),
+        "{}",
+        String::from_utf8_lossy(&saved.stderr)
+    );
+    let notice = desktop.wait_for_notification(before, "2 saves", Duration::from_secs(10));
+    assert_eq!(notice.summary, "2 saves on Contoso Portal");
+    assert_ne!(notice.replaces_id, 0, "the burst stacked a second notice");
+    assert!(
+        notice
+            .body
+            .starts_with("Latest: Zoë &lt;b&gt;Quinn&lt;/b&gt; saved Pricing (version "),
+        "the body's markup is not escaped: {:?}",
+        notice.body
+    );
     let last_save = app
         .wait_for(r#"[data-site="contoso"] [data-testid="last-save"]"#, wait)
         .await;
