@@ -7,7 +7,7 @@ DEMO_DATA ?= .copresence-demo
 # tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
 DEMO_UI ?= tray
 
-.PHONY: all deps ui build test test-desktop lint demo demo-cluster package clean bench bench-tray
+.PHONY: all deps ui build test test-desktop lint fuzz demo demo-cluster package clean bench bench-tray
 
 all: build
 
@@ -26,6 +26,14 @@ test: build
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
+	# Every fuzz target for a minute, from its committed corpus (fuzz/README.md).
+	scripts/fuzz.sh 60
+
+# Fuzz what strangers control: `make fuzz FUZZ_SECONDS=3600 FUZZ_TARGETS=org_file` for a long hunt.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Only the tray app end to end (Xvfb, D-Bus, dunst, WebDriver); `make test` runs it too.
 test-desktop: build

@@ -115,6 +115,12 @@ pub struct Notifier {
     last_seen: HashMap<(String, UserId), i64>,
 }
 
+/// Whether an event stamped `at` by the service is too old to announce. The stamp is the
+/// service's to send and may be anything: the age saturates rather than overflow.
+fn too_old(stamp: i64, at: Moment) -> bool {
+    at.now.saturating_sub(stamp) > MAX_EVENT_AGE_MS
+}
+
 /// "Ann", "Ann and Bo", "Ann, Bo and Carla", "Ann, Bo and 3 others".
 fn list_names(names: &[String]) -> String {
     match names {
@@ -214,7 +220,7 @@ impl Notifier {
                 if member.user.id == self.me || !preferences.on_joins {
                     return None;
                 }
-                if at.now - when > MAX_EVENT_AGE_MS {
+                if too_old(*when, at) {
                     return None;
                 }
                 let page = member
@@ -242,7 +248,7 @@ impl Notifier {
                 if save.user.id == self.me || !preferences.on_saves {
                     return None;
                 }
-                if at.now - save.at > MAX_EVENT_AGE_MS {
+                if too_old(save.at, at) {
                     return None;
                 }
                 let page = pages.title(&save.page).to_owned();
@@ -428,6 +434,28 @@ mod tests {
                 moment(NOW)
             )
             .is_none());
+        // Stamps are the service's to send: the furthest past is old news, not an overflow
+        // (found by the client_events fuzz target).
+        for stamp in [i64::MIN, i64::MIN + 1] {
+            assert!(notifier
+                .notice(
+                    &join(3, "Bo", stamp),
+                    &site(vec![]),
+                    true,
+                    &prefs,
+                    moment(NOW)
+                )
+                .is_none());
+            assert!(notifier
+                .notice(
+                    &saved(3, "Bo", stamp),
+                    &site(vec![]),
+                    true,
+                    &prefs,
+                    moment(NOW)
+                )
+                .is_none());
+        }
         let snapshot = Event::Snapshot {
             sites: vec![site(vec![member(2, "Ann", "/")])],
         };

@@ -195,6 +195,8 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         upsert(&mut tx, org).await?;
         tx.commit().await?;
+        // Whoever imported reads what they imported: not the pages or sites held from before.
+        self.forget_cached();
         Ok(())
     }
 
@@ -215,6 +217,7 @@ impl Store {
             tx.rollback().await?;
         } else {
             tx.commit().await?;
+            self.forget_cached();
         }
         Ok(report)
     }

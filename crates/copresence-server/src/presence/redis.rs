@@ -137,6 +137,14 @@ fn parse_entry_id(id: &str) -> Option<EventOrder> {
     Some((ms.parse().ok()?, seq.parse().ok()?))
 }
 
+/// Where a client's `Last-Event-ID` (`<epoch>-<ms>-<seq>`) falls in the stream of `epoch`, or
+/// `None` when it is not an id of that epoch. Only the parsed numbers reach Redis, never the
+/// client's text.
+pub fn resume_position(epoch: &str, last_event_id: &str) -> Option<EventOrder> {
+    let entry = last_event_id.strip_prefix(epoch)?.strip_prefix('-')?;
+    parse_entry_id(entry)
+}
+
 /// What a roster change does to the session's deadline.
 enum DeadlineChange {
     Set(i64),
@@ -735,13 +743,7 @@ impl RedisPresence {
         last_event_id: &str,
     ) -> Result<Option<(Vec<Arc<Published>>, EventOrder)>, PresenceError> {
         let epoch = self.shared.epoch();
-        let Some(entry) = last_event_id
-            .strip_prefix(epoch.as_str())
-            .and_then(|rest| rest.strip_prefix('-'))
-        else {
-            return Ok(None);
-        };
-        let Some(after) = parse_entry_id(entry) else {
+        let Some(after) = resume_position(&epoch, last_event_id) else {
             return Ok(None);
         };
         let mut con = self.shared.commands.clone();
