@@ -5,8 +5,11 @@
 use anyhow::{bail, Result};
 
 /// Descriptors a process needs besides its subscribers' sockets: standard streams, the
-/// listener, the runtime's, the store's files, the publishers' connections, the logs.
-pub const RESERVED: u64 = 100;
+/// listener, the runtime's, the store's files, the publishers' connections, the logs. The
+/// server keeps 256 of its limit for itself and refuses connections past the rest (its
+/// `--max-connections` default, left on here): the subscribers and the publishers' connections
+/// must fit under that.
+pub const RESERVED: u64 = 300;
 
 /// Raise `RLIMIT_NOFILE` towards `wanted` descriptors and return the new soft limit. The hard
 /// limit is raised too when the process may (`CAP_SYS_RESOURCE`); otherwise the soft limit goes

@@ -360,7 +360,11 @@ pub async fn stream(
                             false
                         }
                     };
-                    if concerned && !still_allowed(&state, &credential, user, &site_ids).await {
+                    // Boxed like the resync: the check's store futures would otherwise size
+                    // every idle stream's state for the life of its connection.
+                    if concerned
+                        && !Box::pin(still_allowed(&state, &credential, user, &site_ids)).await
+                    {
                         yield Ok(end_frame(StreamEndReason::AccessChanged));
                         break;
                     }
