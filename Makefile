@@ -7,7 +7,7 @@ DEMO_DATA ?= .copresence-demo
 # tray: the tray app (the CLI watcher when there is no display); cli: the CLI watcher.
 DEMO_UI ?= tray
 
-.PHONY: all deps ui build test test-desktop lint fuzz demo demo-cluster package clean bench bench-tray
+.PHONY: all deps ui build test test-desktop lint lint-windows fuzz demo demo-cluster package windows clean bench bench-tray
 
 all: build
 
@@ -16,7 +16,7 @@ deps:
 
 # The popup's bundle, embedded in the tray app when it compiles.
 ui: deps
-	cd ui && npm install --no-audit --no-fund --loglevel=error && npm run build
+	cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 build: ui
 	$(CARGO) build --workspace --bins
@@ -26,6 +26,8 @@ test: build
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
+	# The tray app, the client and the CLI compile and lint for Windows (docs/desktop.md).
+	scripts/windows-lint.sh
 	# Every fuzz target for a minute, from its committed corpus (fuzz/README.md).
 	scripts/fuzz.sh 60
 
@@ -42,6 +44,11 @@ test-desktop: build
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# clippy -D warnings for Windows (x86_64-pc-windows-gnu), with Debian's cross toolchain; `make
+# test` runs it too.
+lint-windows: ui
+	scripts/windows-lint.sh
 
 # The presence service's benchmarks (release build): publish → subscriber fan-out latency and CPU
 # per delivered event, server memory per idle subscriber, and heartbeat ingest rate and latency,
@@ -69,6 +76,11 @@ demo-cluster: build
 # A .deb of the tray app (the Tauri CLI comes from npm).
 package: ui
 	npx --yes @tauri-apps/cli@2 build --bundles deb
+
+# The tray app and the CLI for Windows, released as target/copresence-windows-x86_64.zip
+# (cross-built with Debian's toolchain and MinGW-w64, which it installs; docs/desktop.md).
+windows: ui
+	scripts/windows.sh
 
 clean:
 	$(CARGO) clean

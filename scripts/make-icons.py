@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""Draw the app and tray icons (PNG, RGBA) into icons/: two overlapping heads — people, present.
+"""Draw the app and tray icons into icons/: two overlapping heads — people, present.
 
-Run again after changing a colour; the PNGs are committed. Only the standard library is used.
+PNGs (RGBA) for Linux, macOS and the tray; icon.ico for Windows (the executable's resource and
+the window icon), holding 16–256 px: uncompressed 32-bit bitmaps up to 64 px, which every
+Windows shell reads, and PNG above, as Windows has read since Vista.
+
+Run again after changing a colour; the icons are committed. Only the standard library is used.
 """
 import math
 import os
@@ -25,7 +29,8 @@ def coverage(d):
     return max(0.0, min(1.0, 0.5 - d))
 
 
-def draw(size, colours):
+def pixels(size, colours):
+    """The icon at `size` px as rows of straight-alpha RGBA bytes, top row first."""
     front, back, badge = colours
     s = size / 32.0
     shapes = [
@@ -41,7 +46,7 @@ def draw(size, colours):
         shapes.append((badge, lambda x, y: math.hypot(x - 25 * s, y - 25 * s) - 5.5 * s))
     rows = []
     for j in range(size):
-        row = bytearray([0])
+        row = bytearray()
         for i in range(size):
             x, y = i + 0.5, j + 0.5
             r = g = b = a = 0.0
@@ -57,7 +62,11 @@ def draw(size, colours):
                     a = na
             row += bytes([int(r), int(g), int(b), int(a * 255)])
         rows.append(bytes(row))
-    return png(size, size, b"".join(rows))
+    return rows
+
+
+def draw(size, colours):
+    return png(size, size, b"".join(b"\0" + row for row in pixels(size, colours)))
 
 
 def png(width, height, raw):
@@ -67,6 +76,35 @@ def png(width, height, raw):
 
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+
+
+def dib(size, rows):
+    """An ICO entry as a device-independent bitmap: the header (with the height doubled for the
+    mask), BGRA rows bottom-up, then the 1-bit AND mask (all zero: the alpha channel decides)."""
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0, 0, 0, 0, 0, 0)
+    colour = b"".join(
+        bytes(b for i in range(0, len(row), 4) for b in (row[i + 2], row[i + 1], row[i], row[i + 3]))
+        for row in reversed(rows)
+    )
+    mask_row = ((size + 31) // 32) * 4
+    return header + colour + bytes(mask_row * size)
+
+
+def ico(colours, sizes):
+    """A Windows icon file with one image per size."""
+    images = []
+    for size in sizes:
+        if size <= 64:
+            images.append((size, dib(size, pixels(size, colours))))
+        else:
+            images.append((size, draw(size, colours)))
+    out = struct.pack("<HHH", 0, 1, len(images))
+    offset = 6 + 16 * len(images)
+    for size, data in images:
+        side = 0 if size >= 256 else size
+        out += struct.pack("<BBBBHHII", side, side, 0, 0, 1, 32, len(data), offset)
+        offset += len(data)
+    return out + b"".join(data for _, data in images)
 
 
 def write(name, data):
@@ -82,3 +120,4 @@ if __name__ == "__main__":
         write(f"{size}x{size}.png", draw(size, APP))
     write("128x128@2x.png", draw(256, APP))
     write("icon.png", draw(512, APP))
+    write("icon.ico", ico(APP, (16, 24, 32, 48, 64, 128, 256)))

@@ -11,8 +11,11 @@
 //! - [`tray`] (icon states and menu), [`popup`] (the window), [`notifier`] (native
 //!   notifications), [`commands`] (what the popup may call).
 //! - [`settings`] (kept as JSON) and [`secret`] (the token: keychain, or a private file).
+//! - [`desktop`]: the app's identity to the desktop (the Windows AppUserModelID, the macOS
+//!   bundle identifier), so notifications are shown as its own.
 
 pub mod commands;
+pub mod desktop;
 pub mod model;
 pub mod notifier;
 pub mod popup;
@@ -61,6 +64,7 @@ pub fn run() {
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
+            desktop::prepare(&settings::config_dir());
             let shell = shell::Shell::new(app.handle().clone());
             app.manage(shell.clone());
             tray::create(app.handle())?;

@@ -2,8 +2,10 @@
 //! macOS, toasts on Windows).
 //!
 //! A notice that continues a burst replaces the notification already on screen instead of
-//! stacking another. Where the platform reports clicks (freedesktop), clicking a notification
-//! opens the popup at its site.
+//! stacking another (freedesktop; toasts and Notification Center have no replacement through
+//! notify-rust, so there the next one stacks). Where the platform reports clicks (freedesktop,
+//! Windows while the app runs), clicking a notification opens the popup at its site. Toasts go
+//! out under the app's AppUserModelID ([`crate::desktop::APP_ID`]), registered at start.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -73,6 +75,8 @@ impl Notifications {
             .appname("Copresence")
             .summary(&notice.summary)
             .body(&body_text(&notice.body));
+        #[cfg(windows)]
+        notification.app_id(crate::desktop::APP_ID);
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             notification.action("default", "Open");
@@ -87,6 +91,9 @@ impl Notifications {
                 return;
             }
         };
+        let app = self.app.clone();
+        let site = notice.site.clone();
+        let open_site = move || popup::show(&app, popup::Tab::Sites, Some(site));
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             self.shown
@@ -96,18 +103,27 @@ impl Notifications {
             if previous.is_none() {
                 // Only the first notification of a burst waits for its click: updates keep the
                 // same id, so this one wait covers them.
-                let app = self.app.clone();
-                let site = notice.site.clone();
                 handle.wait_for_action(move |action| {
                     if action == "default" {
-                        popup::show(&app, popup::Tab::Sites, Some(site));
+                        open_site();
                     }
                 });
             }
         }
-        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        // A toast reports its click to the process that showed it, while that process runs.
+        #[cfg(windows)]
         {
-            let _ = (handle, previous, &self.app, popup::Tab::Sites);
+            let _ = previous;
+            let _ =
+                handle.wait_for_response(move |response: &notify_rust::NotificationResponse| {
+                    if *response == notify_rust::NotificationResponse::Default {
+                        open_site();
+                    }
+                });
+        }
+        #[cfg(target_os = "macos")]
+        {
+            let _ = (handle, previous, open_site);
         }
     }
 }

@@ -2,6 +2,9 @@
 //! icon (macOS, Windows), hidden — never destroyed — when closed or, on macOS and Windows, when
 //! it loses focus, like other tray popups.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 use tauri::{
     AppHandle, Emitter, Manager, PhysicalPosition, Rect, WebviewWindow, Window, WindowEvent,
@@ -41,29 +44,58 @@ pub fn hide(app: &AppHandle) {
     }
 }
 
+/// When the popup last hid because it lost focus. A click on the tray icon takes the focus
+/// from the popup before the click arrives: without this, the click meant to close an open
+/// popup would hide it on the focus change and then show it again.
+static HIDDEN_ON_BLUR: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// How soon after a hide on focus loss a click on the icon is that same click.
+const SAME_CLICK: Duration = Duration::from_millis(400);
+
 /// Left click on the tray icon (macOS, Windows): toggle the popup, placed next to the icon.
 pub fn toggle_at(app: &AppHandle, icon: Rect) {
     let Some(window) = window(app) else { return };
-    if window.is_visible().unwrap_or(false) {
+    let just_hidden = HIDDEN_ON_BLUR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take()
+        .is_some_and(|at| at.elapsed() < SAME_CLICK);
+    if window.is_visible().unwrap_or(false) || just_hidden {
         let _ = window.hide();
         return;
     }
-    if let Some(position) = position_near(&window, icon) {
+    if let Some(position) = position_near(app, &window, icon) {
         let _ = window.set_position(position);
     }
     show(app, Tab::Sites, None);
 }
 
 /// Below the icon when it sits at the top of the screen (macOS menu bar), above it otherwise
-/// (Windows taskbar), kept inside the monitor.
-fn position_near(window: &WebviewWindow, icon: Rect) -> Option<PhysicalPosition<i32>> {
-    let monitor = window.current_monitor().ok().flatten()?;
-    let scale = monitor.scale_factor();
-    let size = window.outer_size().ok()?;
-    let icon_position = icon.position.to_physical::<i32>(scale);
-    let icon_size = icon.size.to_physical::<i32>(scale);
+/// (Windows taskbar), kept inside the work area of the monitor that holds the icon — which
+/// need not be the one the popup was last on, nor have its scale (per-monitor DPI).
+fn position_near(
+    app: &AppHandle,
+    window: &WebviewWindow,
+    icon: Rect,
+) -> Option<PhysicalPosition<i32>> {
+    // Both platforms that report clicks give the icon's rectangle in physical pixels; a
+    // logical one would be read at the popup's current scale.
+    let current_scale = window.scale_factor().unwrap_or(1.0);
+    let icon_position = icon.position.to_physical::<i32>(current_scale);
+    let icon_size = icon.size.to_physical::<i32>(current_scale);
+    let monitor = app
+        .monitor_from_point(f64::from(icon_position.x), f64::from(icon_position.y))
+        .ok()
+        .flatten()
+        .or_else(|| window.current_monitor().ok().flatten())?;
+    // The popup keeps its logical size when it moves: its physical size is that monitor's.
+    let size = window
+        .outer_size()
+        .ok()?
+        .to_logical::<f64>(current_scale)
+        .to_physical::<i32>(monitor.scale_factor());
     let area = monitor.work_area();
-    let (width, height) = (size.width as i32, size.height as i32);
+    let (width, height) = (size.width, size.height);
     let mut x = icon_position.x + icon_size.width / 2 - width / 2;
     let top_half = icon_position.y < area.position.y + area.size.height as i32 / 2;
     let mut y = if top_half {
@@ -73,11 +105,11 @@ fn position_near(window: &WebviewWindow, icon: Rect) -> Option<PhysicalPosition<
     };
     x = x.clamp(
         area.position.x,
-        area.position.x + area.size.width as i32 - width,
+        (area.position.x + area.size.width as i32 - width).max(area.position.x),
     );
     y = y.clamp(
         area.position.y,
-        area.position.y + area.size.height as i32 - height,
+        (area.position.y + area.size.height as i32 - height).max(area.position.y),
     );
     Some(PhysicalPosition::new(x, y))
 }
@@ -94,6 +126,9 @@ pub fn on_window_event(window: &Window, event: &WindowEvent) {
         }
         #[cfg(any(target_os = "macos", target_os = "windows"))]
         WindowEvent::Focused(false) => {
+            if window.is_visible().unwrap_or(false) {
+                *HIDDEN_ON_BLUR.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+            }
             let _ = window.hide();
         }
         _ => {}

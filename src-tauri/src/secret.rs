@@ -117,17 +117,21 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
+    /// The fallback file replaces what was there; on Unix only its owner may read it (elsewhere
+    /// the user profile's own access rules apply).
     #[test]
-    fn the_fallback_file_is_readable_only_by_its_owner() {
-        use std::os::unix::fs::PermissionsExt;
+    fn the_fallback_file_is_replaced_and_readable_only_by_its_owner() {
         let dir = std::env::temp_dir().join(format!("copresence-secret-{}", std::process::id()));
         let path = token_file(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(&path, "old").unwrap();
+        std::fs::write(&path, "an older, longer token").unwrap();
         write_private(&path, "cpt_x").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "cpt_x");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -54,6 +54,14 @@ impl Shell {
             .unwrap_or_else(|| settings.server.clone());
         let mut model = Model::new(settings, server);
         model.autostart = app.autolaunch().is_enabled().unwrap_or(false);
+        if model.autostart {
+            // Written again at every start: the entry (the registry's Run key on Windows, a
+            // launch agent on macOS, an autostart file on Linux) names this executable, which
+            // may have moved since — an unzipped folder, a newer version beside the old.
+            if let Err(error) = app.autolaunch().enable() {
+                tracing::warn!(%error, "cannot renew the start at login");
+            }
+        }
         Arc::new(Shell {
             notifications: Notifications::new(app.clone()),
             app,
