@@ -5,9 +5,9 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    # default: 60 s each, every target
 #
 # `make test` runs every target for a minute; a longer hunt is `scripts/fuzz.sh 3600 org_file`.
-# New inputs the fuzzer finds go to a scratch folder, not the committed corpus: to keep the
-# ones worth keeping, `cargo +nightly fuzz cmin TARGET` (see fuzz/README.md). A failure leaves
-# its input under fuzz/artifacts/TARGET/ and the command that replays it in the output.
+# New inputs the fuzzer finds go to a scratch folder that is removed afterwards, so a run leaves
+# the clone clean; fuzz/README.md says how to grow the committed corpus instead. A failure
+# leaves its input under fuzz/artifacts/TARGET/ and the command that replays it in the output.
 #
 # Builds go to a cache folder outside the clone (COPRESENCE_CACHE, default ~/.cache/copresence),
 # reused by later runs. Needs the nightly toolchain (libFuzzer's instrumentation); installs
@@ -40,6 +40,8 @@ trap 'rm -rf "$scratch"' EXIT
 # AddressSanitizer: the C in SQLite is in the process too.
 fuzz=(cargo +nightly fuzz)
 options=(--target-dir "$target_dir")
+# The fuzz workspace's lock file is committed: a dependency change must update it, not drift.
+cargo +nightly metadata --manifest-path fuzz/Cargo.toml --locked --format-version 1 >/dev/null
 "${fuzz[@]}" build "${options[@]}"
 # One target per core at a time: each fuzzer is a single process.
 run_target() {

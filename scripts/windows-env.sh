@@ -33,6 +33,11 @@ export RUSTC_BOOTSTRAP=1
 # rustup's proxies must not step in for a subcommand or a build script.
 unset RUSTUP_TOOLCHAIN RUSTC_WRAPPER RUSTC_WORKSPACE_WRAPPER
 export PATH="/usr/bin:$PATH"
+# The tray app embeds the popup's bundle when it compiles.
+if [ ! -f ui/dist/index.html ]; then
+  echo "build the popup first (make ui)" >&2
+  exit 1
+fi
 # The crates the Windows build checks and ships: the tray app, the client it uses, the CLI.
 windows_packages_built=(-p copresence-tray -p copresence-client -p copresence-cli)
 windows_build_std=(-Zbuild-std=std,panic_abort --target "$WINDOWS_TARGET")

@@ -7,9 +7,6 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/windows-env.sh
 source scripts/windows-env.sh
 
-# The tray app embeds the popup's bundle when it compiles.
-[ -f ui/dist/index.html ] || { echo "build the popup first (make ui)" >&2; exit 1; }
-
 /usr/bin/cargo-clippy clippy "${windows_build_std[@]}" "${windows_packages_built[@]}" \
   --all-targets --locked -- -D warnings
 echo "Windows: the tray app, the client and the CLI compile and lint for $WINDOWS_TARGET"

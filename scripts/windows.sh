@@ -8,16 +8,13 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/windows-env.sh
 source scripts/windows-env.sh
 
-[ -f ui/dist/index.html ] || { echo "build the popup first (make ui)" >&2; exit 1; }
-
 /usr/bin/cargo build --release --locked "${windows_build_std[@]}" \
   -p copresence-tray -p copresence-cli --features copresence-tray/custom-protocol
 
 out="$CARGO_TARGET_DIR/$WINDOWS_TARGET/release"
-loader=$(find "$CARGO_TARGET_DIR/$WINDOWS_TARGET/release/build" -path "*webview2-com-sys*" \
-  -name WebView2Loader.dll -path "*x64*" | head -n1)
-[ -n "$loader" ] || loader=$(find "$CARGO_TARGET_DIR/$WINDOWS_TARGET/release" \
-  -name WebView2Loader.dll | head -n1)
+# webview2-com-sys copies the loader for each architecture into its build output.
+loader=$(find "$out/build" -path "*webview2-com-sys*" -name WebView2Loader.dll -path "*x64*" |
+  head -n1)
 [ -n "$loader" ] || { echo "WebView2Loader.dll was not found in the build" >&2; exit 1; }
 
 stage=$(mktemp -d)

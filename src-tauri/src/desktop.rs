@@ -4,10 +4,10 @@
 //!   with its Start-menu shortcut (`System.AppUserModel.ID` = [`APP_ID`]); the zip that
 //!   `make windows` builds has no installer, so the app registers [`APP_ID`] for the current user
 //!   itself — `HKCU\Software\Classes\AppUserModelId\com.copresence.tray` with a display name and
-//!   an icon, which needs no rights beyond the user's — and claims it for its process, so its
-//!   toasts, taskbar entry and notification settings are all "Copresence".
-//! - **macOS** attributes notifications to a bundle identifier, by default the Finder's: the
-//!   app names its own (the bundle's, from `tauri.conf.json`).
+//!   an icon, which needs no rights beyond the user's — and claims it for its process before
+//!   any window exists, so its toasts and notification settings are all "Copresence".
+//! - **macOS** attributes notifications to a bundle identifier: run from its bundle, the app
+//!   names its own (from `tauri.conf.json`).
 //! - **Freedesktop** needs nothing: each notification carries the app's name.
 //!
 //! None of this may stop the app: a failure is logged, and notifications fall back to what the
@@ -58,8 +58,15 @@ fn register(config_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Only from inside the app's bundle: outside one (a development build) the identifier is not
+/// registered, and naming it would leave notifications attributed to the terminal instead.
 #[cfg(target_os = "macos")]
 fn register(_config_dir: &Path) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let in_bundle = exe.to_string_lossy().contains(".app/Contents/MacOS/");
+    if !in_bundle {
+        return Ok(());
+    }
     notify_rust::set_application(APP_ID).map_err(|e| e.to_string())
 }
 

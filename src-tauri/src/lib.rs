@@ -38,6 +38,9 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Before any window: Windows ties a process's windows and toasts to the AppUserModelID
+    // it has when they are made.
+    desktop::prepare(&settings::config_dir());
     let app = tauri::Builder::default()
         // First, so a second launch only shows the running app's popup.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -64,7 +67,6 @@ pub fn run() {
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
-            desktop::prepare(&settings::config_dir());
             let shell = shell::Shell::new(app.handle().clone());
             app.manage(shell.clone());
             tray::create(app.handle())?;

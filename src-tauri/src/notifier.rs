@@ -3,8 +3,9 @@
 //!
 //! A notice that continues a burst replaces the notification already on screen instead of
 //! stacking another (freedesktop; toasts and Notification Center have no replacement through
-//! notify-rust, so there the next one stacks). Where the platform reports clicks (freedesktop,
-//! Windows while the app runs), clicking a notification opens the popup at its site. Toasts go
+//! notify-rust, so there the next one stacks). Where the platform reports clicks (freedesktop;
+//! Windows while the toast is on screen, not from the Action Center), clicking a notification
+//! opens the popup at its site. Toasts go
 //! out under the app's AppUserModelID ([`crate::desktop::APP_ID`]), registered at start.
 
 use std::collections::HashMap;
@@ -72,7 +73,7 @@ impl Notifications {
             .copied();
         let mut notification = notify_rust::Notification::new();
         notification
-            .appname("Copresence")
+            .appname(crate::desktop::DISPLAY_NAME)
             .summary(&notice.summary)
             .body(&body_text(&notice.body));
         #[cfg(windows)]
@@ -110,7 +111,8 @@ impl Notifications {
                 });
             }
         }
-        // A toast reports its click to the process that showed it, while that process runs.
+        // A toast reports its click to the process that showed it while it is on screen; once
+        // it moves to the Action Center (its timeout), the wait ends and a click does nothing.
         #[cfg(windows)]
         {
             let _ = previous;

@@ -83,10 +83,17 @@ fn position_near(
     let current_scale = window.scale_factor().unwrap_or(1.0);
     let icon_position = icon.position.to_physical::<i32>(current_scale);
     let icon_size = icon.size.to_physical::<i32>(current_scale);
+    // Monitors' bounds are physical pixels at each one's own scale, as the icon's rectangle is
+    // (a point lookup would take points on macOS).
+    let holds_icon = |monitor: &tauri::Monitor| {
+        let (origin, size) = (monitor.position(), monitor.size());
+        (origin.x..origin.x + size.width as i32).contains(&icon_position.x)
+            && (origin.y..origin.y + size.height as i32).contains(&icon_position.y)
+    };
     let monitor = app
-        .monitor_from_point(f64::from(icon_position.x), f64::from(icon_position.y))
+        .available_monitors()
         .ok()
-        .flatten()
+        .and_then(|monitors| monitors.into_iter().find(holds_icon))
         .or_else(|| window.current_monitor().ok().flatten())?;
     // The popup keeps its logical size when it moves: its physical size is that monitor's.
     let size = window

@@ -27,8 +27,14 @@ fn token_file(dir: &Path) -> PathBuf {
 }
 
 fn file_warning(dir: &Path) -> String {
+    // On Unix the file is made 0600; elsewhere it is as private as the user profile it is in.
+    let who_reads = if cfg!(unix) {
+        "readable only by you"
+    } else {
+        "in your user profile"
+    };
     format!(
-        "No system keychain is available, so your token is kept in {} (readable only by you).",
+        "No system keychain is available, so your token is kept in {} ({who_reads}).",
         token_file(dir).display()
     )
 }

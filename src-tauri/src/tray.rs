@@ -172,7 +172,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
     app.manage(Drawn::default());
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(TrayState::Offline.icon())
-        .tooltip("Copresence")
+        .tooltip(crate::desktop::DISPLAY_NAME)
         .show_menu_on_left_click(false)
         .on_menu_event(on_menu_event)
         .on_tray_icon_event(|tray, event| {

@@ -241,7 +241,7 @@ async fn connect_once(
                 if !message.id.is_empty() {
                     *last_id = Some(message.id);
                 }
-                decode_message(&message.event, &message.data)
+                Update::from_message(&message.event, &message.data)
             }
             Err(error) => return classify(error).await,
         };
@@ -302,30 +302,26 @@ impl Update {
     /// skipped (unknown event names, data that does not decode). Whatever a server sends, this
     /// decides without panicking: the `client_events` fuzz target holds it to that.
     pub fn from_message(name: &str, data: &str) -> Option<Update> {
-        decode_message(name, data)
-    }
-}
-
-fn decode_message(name: &str, data: &str) -> Option<Update> {
-    if !KNOWN_EVENTS.contains(&name) {
-        tracing::debug!(event = name, "ignoring an event of an unknown kind");
-        return None;
-    }
-    match serde_json::from_str::<Event>(data) {
-        Ok(Event::Snapshot { sites }) => Some(Update::Snapshot(sites)),
-        Ok(event) => {
-            if event.name() != name {
-                tracing::debug!(
-                    event = name,
-                    data_type = event.name(),
-                    "event name and type differ"
-                );
-            }
-            Some(Update::Event(event))
+        if !KNOWN_EVENTS.contains(&name) {
+            tracing::debug!(event = name, "ignoring an event of an unknown kind");
+            return None;
         }
-        Err(error) => {
-            tracing::warn!(event = name, %error, "skipping an event that could not be decoded");
-            None
+        match serde_json::from_str::<Event>(data) {
+            Ok(Event::Snapshot { sites }) => Some(Update::Snapshot(sites)),
+            Ok(event) => {
+                if event.name() != name {
+                    tracing::debug!(
+                        event = name,
+                        data_type = event.name(),
+                        "event name and type differ"
+                    );
+                }
+                Some(Update::Event(event))
+            }
+            Err(error) => {
+                tracing::warn!(event = name, %error, "skipping an event that could not be decoded");
+                None
+            }
         }
     }
 }
@@ -349,21 +345,21 @@ mod tests {
 
     #[test]
     fn snapshots_and_deltas_decode() {
-        let snapshot = decode_message("snapshot", r#"{"type":"snapshot","sites":[]}"#);
+        let snapshot = Update::from_message("snapshot", r#"{"type":"snapshot","sites":[]}"#);
         assert!(matches!(snapshot, Some(Update::Snapshot(sites)) if sites.is_empty()));
         let saved = r#"{"type":"saved","site":"s","save":{"version":2,"page":"/","user":{"id":1,"name":"Ann","email":"a@x.test"},"at":5,"forced":false,"extra":"ignored"}}"#;
         assert!(matches!(
-            decode_message("saved", saved),
+            Update::from_message("saved", saved),
             Some(Update::Event(Event::Saved { .. }))
         ));
     }
 
     #[test]
     fn unknown_names_and_bad_data_are_skipped() {
-        assert!(decode_message("typing", r#"{"type":"typing"}"#).is_none());
-        assert!(decode_message("", "hello").is_none());
-        assert!(decode_message("join", "{not json").is_none());
-        assert!(decode_message("join", r#"{"type":"join"}"#).is_none());
-        assert!(decode_message("move", r#"{"type":"teleport","site":"s"}"#).is_none());
+        assert!(Update::from_message("typing", r#"{"type":"typing"}"#).is_none());
+        assert!(Update::from_message("", "hello").is_none());
+        assert!(Update::from_message("join", "{not json").is_none());
+        assert!(Update::from_message("join", r#"{"type":"join"}"#).is_none());
+        assert!(Update::from_message("move", r#"{"type":"teleport","site":"s"}"#).is_none());
     }
 }
