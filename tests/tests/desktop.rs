@@ -33,6 +33,16 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// Run a CLI command to its end; it must succeed.
+fn run_ok(command: &mut std::process::Command) {
+    let output = command.output().expect("the CLI starts");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
@@ -152,15 +162,7 @@ async fn tray_end_to_end() {
 
     // Zoë saves Pricing.
     let before = desktop.notifications().len();
-    let saved = cli(&server, &zoe_token)
-        .args(["save", "contoso", "/products/pricing"])
-        .output()
-        .unwrap();
-    assert!(
-        saved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&saved.stderr)
-    );
+    run_ok(cli(&server, &zoe_token).args(["save", "contoso", "/products/pricing"]));
     let notice = desktop.wait_for_notification(before, "saved", Duration::from_secs(10));
     assert_eq!(
         notice.summary,
@@ -170,15 +172,7 @@ async fn tray_end_to_end() {
     // The daemon (dunst) reads bodies as markup, so her name reaches it escaped, to show as
     // written rather than in bold.
     let before = desktop.notifications().len();
-    let saved = cli(&server, &zoe_token)
-        .args(["save", "contoso", "/products/pricing"])
-        .output()
-        .unwrap();
-    assert!(
-        saved.status.success(),
-        "{}",
-        String::from_utf8_lossy(&saved.stderr)
-    );
+    run_ok(cli(&server, &zoe_token).args(["save", "contoso", "/products/pricing"]));
     let notice = desktop.wait_for_notification(before, "2 saves", Duration::from_secs(10));
     assert_eq!(notice.summary, "2 saves on Contoso Portal");
     assert_ne!(notice.replaces_id, 0, "the burst stacked a second notice");
@@ -210,15 +204,7 @@ async fn tray_end_to_end() {
     });
     let before = desktop.notifications().len();
     let ann_token = server.token("ann@contoso.test");
-    let ann = cli(&server, &ann_token)
-        .args(["join", "contoso", "/", "--once"])
-        .output()
-        .unwrap();
-    assert!(
-        ann.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ann.stderr)
-    );
+    run_ok(cli(&server, &ann_token).args(["join", "contoso", "/", "--once"]));
     tray.wait_until("Ann beside Zoë", wait, |t| {
         t.menu_labels().iter().any(|l| l == "    Ann Lee — Home")
     });
