@@ -167,15 +167,7 @@ fn person_on_row(
     let on_row = member
         .sessions
         .iter()
-        .filter(|s| {
-            pages.locate(&s.page).is_some_and(|at| {
-                if rolled_up {
-                    pages.is_under(at, row)
-                } else {
-                    at == row
-                }
-            })
-        })
+        .filter(|s| pages.shows_on(&s.page, row, rolled_up))
         .max_by_key(|s| (s.page_since, s.since));
     person_at(member, pages, me, on_row.or(member.latest_session()))
 }
@@ -203,11 +195,7 @@ fn person_at(
         colour: avatar_colour(member.user.id, PALETTE),
         is_me: Some(member.user.id) == me,
         email: member.user.email.clone(),
-        has_teams: member
-            .user
-            .teams
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty()),
+        has_teams: member.user.has_teams(),
         page: latest.map(|s| s.page.clone()).unwrap_or_default(),
         page_title: latest
             .map(|s| pages.title(&s.page).to_owned())

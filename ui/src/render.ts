@@ -599,7 +599,7 @@ function card(ctx: Ctx): HTMLElement | null {
         "p",
         { class: "where" },
         "On ",
-        el("strong", {}, p.page_title || p.page),
+        el("strong", {}, p.page_title),
         " ",
         el("span", { class: "muted" }, p.page),
       ),
@@ -616,7 +616,7 @@ function card(ctx: Ctx): HTMLElement | null {
           el(
             "li",
             {},
-            el("span", {}, s.page_title || s.page),
+            el("span", {}, s.page_title),
             el(
               "span",
               { class: "muted" },

@@ -14,6 +14,7 @@ export interface Status {
 
 export interface PersonSession {
   page: string;
+  /** What the page is called: its title, or its path when it has none (the core's rule). */
   page_title: string;
   client: string;
   /** ms since the epoch */
@@ -48,6 +49,7 @@ export interface PageRow {
 
 export interface SaveView {
   name: string;
+  /** What the page is called: its title, or its path when it has none (the core's rule). */
   page_title: string;
   version: number;
   at: number;

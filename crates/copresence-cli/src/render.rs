@@ -52,12 +52,9 @@ pub fn person(user: &UserCard) -> String {
     format!("{} <{}>", name(user), user.email)
 }
 
-/// A page: its title when the site gives one, its path otherwise.
+/// A page: its title when the site gives one, its path otherwise (the core's rule).
 pub fn page(pages: &[Page], path: &str) -> String {
-    match pages.iter().find(|p| p.path == path) {
-        Some(p) if !p.title.trim().is_empty() => p.title.clone(),
-        _ => path.to_owned(),
-    }
+    copresence_core::pages::title_of(pages, path).to_owned()
 }
 
 /// A session: `Products (studio)`.

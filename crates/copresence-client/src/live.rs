@@ -92,13 +92,13 @@ impl LiveState {
         self.site(id).map_or(id, |s| s.site.name.as_str())
     }
 
-    /// The title of a page of a site, when the site lists it.
-    pub fn page_title(&self, site: &str, path: &str) -> Option<&str> {
-        self.site(site)?
-            .pages
-            .iter()
-            .find(|page| page.path == path)
-            .map(|page| page.title.as_str())
+    /// What a page of a site is called ([`copresence_core::pages::title_of`]): its title, or
+    /// its path when the site is not held, does not list the page or gave it no title.
+    pub fn page_title<'a>(&'a self, site: &str, path: &'a str) -> &'a str {
+        match self.site(site) {
+            Some(state) => copresence_core::pages::title_of(&state.pages, path),
+            None => path,
+        }
     }
 }
 
@@ -166,8 +166,9 @@ mod tests {
         );
         assert_eq!(live.site_name("c"), "Site c");
         assert_eq!(live.site_name("zz"), "zz");
-        assert_eq!(live.page_title("c", "/products"), Some("Products"));
-        assert_eq!(live.page_title("c", "/nope"), None);
+        assert_eq!(live.page_title("c", "/products"), "Products");
+        assert_eq!(live.page_title("c", "/nope"), "/nope");
+        assert_eq!(live.page_title("elsewhere", "/products"), "/products");
     }
 
     #[test]

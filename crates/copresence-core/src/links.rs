@@ -98,6 +98,20 @@ mod tests {
     }
 
     #[test]
+    fn a_card_offers_teams_only_when_the_chat_can_open() {
+        let card = |teams: Option<&str>| crate::UserCard {
+            id: 1,
+            name: "Ann".into(),
+            email: "ann@x.test".into(),
+            teams: teams.map(str::to_owned),
+        };
+        assert!(card(Some("ann@x.test")).has_teams());
+        assert!(!card(None).has_teams());
+        assert!(!card(Some("  ")).has_teams());
+        assert!(!card(Some("ann\u{7}@x.test")).has_teams());
+    }
+
+    #[test]
     fn no_teams_account_is_its_own_state() {
         assert_eq!(teams_chat(None, None), Err(LinkError::NoTeamsAccount));
         assert_eq!(teams_chat(Some("  "), None), Err(LinkError::NoTeamsAccount));

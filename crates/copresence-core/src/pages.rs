@@ -23,6 +23,23 @@ pub struct PageTree {
     nodes: Vec<PageNode>,
 }
 
+/// What a page is called: its title, or its path when the site does not list it or gave it no
+/// title. The one rule for every place a page is named (tray, popup, CLI, notifications).
+pub fn title_of<'a>(pages: &'a [Page], path: &'a str) -> &'a str {
+    pages
+        .iter()
+        .find(|page| page.path == path)
+        .map_or(path, |page| shown_title(&page.title, path))
+}
+
+fn shown_title<'a>(title: &'a str, path: &'a str) -> &'a str {
+    if title.trim().is_empty() {
+        path
+    } else {
+        title
+    }
+}
+
 /// The path one level up: `/a/b` → `/a`, `/a` → `/`, `/` → none.
 pub fn parent_path(path: &str) -> Option<&str> {
     let trimmed = path.trim_end_matches('/');
@@ -89,11 +106,22 @@ impl PageTree {
         self.find(path).or_else(|| self.nearest_ancestor(path))
     }
 
-    /// The title of the page at `path`, falling back to the path itself.
+    /// What the page at `path` is called: as [`title_of`].
     pub fn title<'a>(&'a self, path: &'a str) -> &'a str {
         self.find(path)
-            .map(|i| self.nodes[i].title.as_str())
-            .unwrap_or(path)
+            .map_or(path, |i| shown_title(&self.nodes[i].title, path))
+    }
+
+    /// Whether a session on `path` shows on the page row `row`: on the page it is located at
+    /// ([`PageTree::locate`]), or — when the row is collapsed, `rolled_up` — anywhere under it.
+    pub fn shows_on(&self, path: &str, row: usize, rolled_up: bool) -> bool {
+        self.locate(path).is_some_and(|at| {
+            if rolled_up {
+                self.is_under(at, row)
+            } else {
+                at == row
+            }
+        })
     }
 
     /// Whether the page at `node` is `ancestor` or below it.
@@ -121,15 +149,10 @@ impl PageTree {
         members
             .iter()
             .filter(|member| {
-                member.sessions.iter().any(|session| {
-                    self.locate(&session.page).is_some_and(|at| {
-                        if rolled_up {
-                            self.is_under(at, index)
-                        } else {
-                            at == index
-                        }
-                    })
-                })
+                member
+                    .sessions
+                    .iter()
+                    .any(|session| self.shows_on(&session.page, index, rolled_up))
             })
             .collect()
     }
@@ -169,6 +192,29 @@ mod tests {
                     page_since: 0,
                 })
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn a_page_is_called_by_its_title_else_its_path() {
+        let listed = vec![
+            Page {
+                path: "/products".into(),
+                title: "Products".into(),
+            },
+            Page {
+                path: "/blank".into(),
+                title: "  ".into(),
+            },
+        ];
+        let tree = PageTree::new(&listed);
+        for (path, called) in [
+            ("/products", "Products"),
+            ("/blank", "/blank"),
+            ("/not-listed", "/not-listed"),
+        ] {
+            assert_eq!(title_of(&listed, path), called);
+            assert_eq!(tree.title(path), called);
         }
     }
 

@@ -34,6 +34,14 @@ pub struct UserCard {
     pub teams: Option<String>,
 }
 
+impl UserCard {
+    /// Whether a Teams chat can be opened with this user: the rule of
+    /// [`teams_chat`](crate::links::teams_chat), so a card never offers a chat that cannot open.
+    pub fn has_teams(&self) -> bool {
+        crate::links::teams_chat(self.teams.as_deref(), None).is_ok()
+    }
+}
+
 /// `GET /v1/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
