@@ -27,12 +27,15 @@ impl CommandError {
 
 impl From<copresence_client::Error> for CommandError {
     fn from(error: copresence_client::Error) -> Self {
-        let code = match error.code() {
-            "unauthorized" => "unauthorized",
-            "network" => "network",
-            "invalid_url" => "invalid_server_url",
-            "invalid_token" => "invalid_token",
-            _ => "server_error",
+        let code = if error.is_unauthorized() {
+            "unauthorized"
+        } else {
+            match error {
+                copresence_client::Error::Transport(_) => "network",
+                copresence_client::Error::InvalidUrl { .. } => "invalid_server_url",
+                copresence_client::Error::InvalidToken(_) => "invalid_token",
+                _ => "server_error",
+            }
         };
         CommandError::new(code, error.to_string())
     }

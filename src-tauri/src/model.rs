@@ -265,10 +265,10 @@ mod tests {
         let mut model = model();
         let refused = copresence_client::Error::Api {
             status: 401,
-            code: "unauthorized".into(),
+            code: copresence_core::ErrorCode::Unauthorized,
             message: "no".into(),
             detail: Box::new(copresence_core::ErrorDetail {
-                code: "unauthorized".into(),
+                code: copresence_core::ErrorCode::Unauthorized,
                 message: "no".into(),
                 current_version: None,
                 last_save: None,

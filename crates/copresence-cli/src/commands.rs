@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn unauthorized_errors_point_at_the_token_settings() {
         let detail = copresence_core::ErrorDetail {
-            code: "unauthorized".into(),
+            code: copresence_core::ErrorCode::Unauthorized,
             message: "unknown token".into(),
             current_version: None,
             last_save: None,

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use copresence_core::{ErrorBody, ErrorDetail, SaveRecord};
+use copresence_core::{ErrorBody, ErrorCode, ErrorDetail, SaveRecord};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use reqwest::StatusCode;
 
@@ -44,7 +44,7 @@ pub enum Error {
     #[error("{message} (HTTP {status}, {code})")]
     Api {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
         /// Boxed: it can hold a whole save record, and errors travel in every `Result`.
         detail: Box<ErrorDetail>,
@@ -66,8 +66,17 @@ impl Error {
             Error::InvalidToken(_) => "invalid_token",
             Error::InvalidArgument { .. } => "invalid_argument",
             Error::Transport(_) => "network",
-            Error::Api { code, .. } => code,
+            Error::Api { code, .. } => code.as_str(),
             Error::Decode(_) => "decode",
+        }
+    }
+
+    /// The service's code for an error answer, to match on ([`ErrorCode`]); `None` for what
+    /// never was an answer.
+    pub fn service_code(&self) -> Option<&ErrorCode> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
         }
     }
 
@@ -81,12 +90,12 @@ impl Error {
 
     /// The token was refused: ask the user for another one, do not retry.
     pub fn is_unauthorized(&self) -> bool {
-        self.status() == Some(401) || self.code() == "unauthorized"
+        self.status() == Some(401) || self.service_code() == Some(&ErrorCode::Unauthorized)
     }
 
     /// The site (or user, or session) does not exist or the caller is not a member of the site.
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404) || self.code() == "not_found"
+        self.status() == Some(404) || self.service_code() == Some(&ErrorCode::NotFound)
     }
 
     /// Did the request not get through (network) or meet a passing server condition (5xx, 408,
@@ -102,7 +111,11 @@ impl Error {
     /// On a save conflict (`409 stale_version`): the site's current version and its last save.
     pub fn stale_version(&self) -> Option<(i64, Option<SaveRecord>)> {
         match self {
-            Error::Api { code, detail, .. } if code == "stale_version" => Some((
+            Error::Api {
+                code: ErrorCode::StaleVersion,
+                detail,
+                ..
+            } => Some((
                 detail
                     .current_version
                     .or(detail.last_save.as_ref().map(|s| s.version))?,
@@ -133,9 +146,9 @@ impl Error {
     /// code and message derived from the status otherwise.
     pub(crate) fn from_parts(status: u16, retry_after: Option<Duration>, body: &[u8]) -> Error {
         let detail = match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(ErrorBody { error }) if !error.code.is_empty() => error,
+            Ok(ErrorBody { error }) if !error.code.as_str().is_empty() => error,
             _ => ErrorDetail {
-                code: fallback_code(status).to_owned(),
+                code: fallback_code(status),
                 message: fallback_message(status, body),
                 current_version: None,
                 last_save: None,
@@ -162,20 +175,22 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
     value.trim().parse::<u64>().ok().map(Duration::from_secs)
 }
 
-/// The protocol's code for a status, for error answers that did not carry one (a proxy's).
-fn fallback_code(status: u16) -> &'static str {
+/// A code for a status, for error answers that did not carry one (a proxy's): the protocol's
+/// where it has one, else one of this crate's.
+fn fallback_code(status: u16) -> ErrorCode {
+    let own = |code: &str| ErrorCode::Other(code.to_owned());
     match status {
-        400 => "bad_request",
-        401 => "unauthorized",
-        403 => "forbidden",
-        404 => "not_found",
-        408 => "timeout",
-        409 => "conflict",
-        413 => "payload_too_large",
-        429 => "too_many_requests",
-        502..=504 => "unavailable",
-        500..=599 => "server_error",
-        _ => "http_error",
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => own("forbidden"),
+        404 => ErrorCode::NotFound,
+        408 => own("timeout"),
+        409 => own("conflict"),
+        413 => ErrorCode::PayloadTooLarge,
+        429 => ErrorCode::TooManyRequests,
+        502..=504 => own("unavailable"),
+        500..=599 => own("server_error"),
+        _ => own("http_error"),
     }
 }
 
@@ -281,7 +296,7 @@ mod tests {
         };
         let body = serde_json::to_vec(&ErrorBody {
             error: ErrorDetail {
-                code: "stale_version".into(),
+                code: ErrorCode::StaleVersion,
                 message: "the site has moved on".into(),
                 current_version: Some(7),
                 last_save: Some(save.clone()),

@@ -9,12 +9,14 @@
 //!   collapsed parent page.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
+//! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
 //!   coalesced, nothing while paused or in quiet hours.
 //!
 //! Times are milliseconds since the Unix epoch, passed in by the caller: the core never reads a
 //! clock.
 
+pub mod error_code;
 pub mod links;
 pub mod notify;
 pub mod pages;
@@ -22,5 +24,6 @@ pub mod protocol;
 pub mod roster;
 pub mod toolbar;
 
+pub use error_code::ErrorCode;
 pub use protocol::*;
 pub use roster::SiteState;

@@ -189,7 +189,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Stable, machine-matched: clients branch on this, never on the message.
-    pub code: String,
+    pub code: crate::ErrorCode,
     /// For people.
     pub message: String,
     /// On `stale_version`: the site's current version.

@@ -146,7 +146,8 @@ pub fn refusal_response(refusal: Refusal) -> Vec<u8> {
         Refusal::Node => "this node holds its maximum of connections",
         Refusal::Address => "your address holds its maximum of connections",
     };
-    let body = format!(r#"{{"error":{{"code":"too_many_connections","message":"{message}"}}}}"#);
+    let code = copresence_core::ErrorCode::TooManyConnections;
+    let body = format!(r#"{{"error":{{"code":"{code}","message":"{message}"}}}}"#);
     format!(
         "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nContent-Type: application/json\r\n\
          Connection: close\r\nContent-Length: {}\r\n\r\n{body}",

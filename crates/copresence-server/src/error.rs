@@ -6,7 +6,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use copresence_core::{ErrorBody, ErrorDetail, InvalidInput, SaveRecord};
+use copresence_core::{ErrorBody, ErrorCode, ErrorDetail, InvalidInput, SaveRecord};
 
 use crate::presence::PresenceError;
 use crate::store::{SaveError, StoreError};
@@ -21,11 +21,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             detail: Box::new(ErrorDetail {
-                code: code.to_owned(),
+                code,
                 message: message.into(),
                 current_version: None,
                 last_save: None,
@@ -35,7 +35,7 @@ impl ApiError {
     }
 
     /// 429: a limit was reached; the same request may succeed after `retry_after` seconds.
-    pub fn too_many(code: &str, message: impl Into<String>, retry_after: u64) -> Self {
+    pub fn too_many(code: ErrorCode, message: impl Into<String>, retry_after: u64) -> Self {
         let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message);
         error.retry_after = Some(retry_after.max(1));
         error
@@ -44,7 +44,7 @@ impl ApiError {
     pub fn unauthorized() -> Self {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            ErrorCode::Unauthorized,
             "a valid bearer token is required (Authorization: Bearer …)",
         )
     }
@@ -52,19 +52,19 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("no such {what}"),
         )
     }
 
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
     pub fn stale_version(current: i64, last_save: Option<SaveRecord>) -> Self {
         let mut error = ApiError::new(
             StatusCode::CONFLICT,
-            "stale_version",
+            ErrorCode::StaleVersion,
             format!("the site is at version {current}: refresh, or save with force to overwrite"),
         );
         error.detail.current_version = Some(current);
@@ -75,7 +75,7 @@ impl ApiError {
     fn unavailable(message: String) -> Self {
         let mut error = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "store_unavailable",
+            ErrorCode::StoreUnavailable,
             message,
         );
         error.retry_after = Some(2);
@@ -86,10 +86,10 @@ impl ApiError {
 impl From<InvalidInput> for ApiError {
     fn from(error: InvalidInput) -> Self {
         let code = match error {
-            InvalidInput::SessionId => "invalid_session_id",
-            InvalidInput::Client => "invalid_client",
-            InvalidInput::PagePath => "invalid_page",
-            InvalidInput::SiteId => "invalid_site_id",
+            InvalidInput::SessionId => ErrorCode::InvalidSessionId,
+            InvalidInput::Client => ErrorCode::InvalidClient,
+            InvalidInput::PagePath => ErrorCode::InvalidPage,
+            InvalidInput::SiteId => ErrorCode::InvalidSiteId,
         };
         ApiError::bad_request(code, error.to_string())
     }
@@ -102,7 +102,7 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(error = %e, "store unavailable");
                 ApiError::unavailable("the store is unavailable; try again shortly".into())
             }
-            StoreError::Invalid(message) => ApiError::bad_request("bad_request", message),
+            StoreError::Invalid(message) => ApiError::bad_request(ErrorCode::BadRequest, message),
         }
     }
 }
@@ -126,7 +126,7 @@ impl From<PresenceError> for ApiError {
             // A place frees when one of the caller's sessions closes or expires: a heartbeat
             // interval is a fair time to wait before asking again.
             PresenceError::TooManySessions(cap) => {
-                ApiError::too_many("too_many_sessions", cap.to_string(), 15)
+                ApiError::too_many(ErrorCode::TooManySessions, cap.to_string(), 15)
             }
         }
     }

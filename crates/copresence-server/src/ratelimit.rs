@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use copresence_core::UserId;
+use copresence_core::{ErrorCode, UserId};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 
@@ -141,7 +141,7 @@ impl RateLimits {
         limiter.limiter.check_key(&user).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             ApiError::too_many(
-                "too_many_requests",
+                ErrorCode::TooManyRequests,
                 format!(
                     "too many {what}: at most {} for each user; try again in {} s",
                     limiter.rate,
@@ -182,7 +182,7 @@ mod tests {
         }
         let refused = limits.check(Action::Session, 1).unwrap_err();
         assert_eq!(refused.status.as_u16(), 429);
-        assert_eq!(refused.detail.code, "too_many_requests");
+        assert_eq!(refused.detail.code, ErrorCode::TooManyRequests);
         assert!(refused.retry_after.is_some_and(|s| (1..=20).contains(&s)));
         limits
             .check(Action::Session, 2)

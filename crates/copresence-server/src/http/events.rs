@@ -16,7 +16,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use tokio::sync::broadcast::error::RecvError;
@@ -29,8 +29,8 @@ use crate::error::ApiError;
 use crate::presence::{sse_frame, Attachment, EventOrder, Feed, FeedStart, Published};
 use crate::store::StoredSite;
 use copresence_core::{
-    validate_session_id, validate_site_id, Event, StreamEnd, StreamEndReason, UserCard, UserId,
-    MAX_STREAM_SITES,
+    validate_session_id, validate_site_id, ErrorCode, Event, StreamEnd, StreamEndReason, UserCard,
+    UserId, MAX_STREAM_SITES,
 };
 use tokio::sync::broadcast;
 
@@ -164,8 +164,13 @@ async fn snapshot(
         .iter()
         .map(|s| (s.site.id.clone(), s.version))
         .collect::<Versions>();
-    let data = serde_json::to_string(&Event::Snapshot { sites: states })
-        .map_err(|e| ApiError::bad_request("internal", e.to_string()))?;
+    let data = serde_json::to_string(&Event::Snapshot { sites: states }).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            e.to_string(),
+        )
+    })?;
     Ok((sse_frame(cursor, "snapshot", &data), versions))
 }
 
@@ -253,7 +258,7 @@ pub async fn stream(
         ids.dedup();
         if ids.len() > MAX_STREAM_SITES {
             return Err(ApiError::bad_request(
-                "too_many_sites",
+                ErrorCode::TooManySites,
                 format!("a stream follows at most {MAX_STREAM_SITES} sites; leave out site= to follow all yours"),
             ));
         }

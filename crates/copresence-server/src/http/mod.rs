@@ -17,7 +17,9 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{validate_page_path, validate_site_id, SiteInfo, UserCard, MAX_BODY_BYTES};
+use copresence_core::{
+    validate_page_path, validate_site_id, ErrorCode, SiteInfo, UserCard, MAX_BODY_BYTES,
+};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -62,7 +64,7 @@ impl AppState {
         let site = self.member_site(caller, site).await?;
         if !self.store.page_exists(&site.id, path).await? {
             return Err(ApiError::bad_request(
-                "unknown_page",
+                ErrorCode::UnknownPage,
                 format!("site {:?} has no page {:?}", site.id, path),
             ));
         }
@@ -91,7 +93,7 @@ pub fn router(state: AppState, allow_origins: &[String]) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this resource does not accept that method",
             )
         })
@@ -100,7 +102,7 @@ pub fn router(state: AppState, allow_origins: &[String]) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "the service hit a bug; nothing was changed",
             )
             .into_response()
@@ -141,7 +143,7 @@ async fn bounded_head(request: Request, next: axum::middleware::Next) -> axum::r
     if uri > MAX_URI_BYTES {
         return ApiError::new(
             StatusCode::URI_TOO_LONG,
-            "uri_too_long",
+            ErrorCode::UriTooLong,
             format!("the request target is longer than {MAX_URI_BYTES} bytes"),
         )
         .into_response();
@@ -154,7 +156,7 @@ async fn bounded_head(request: Request, next: axum::middleware::Next) -> axum::r
     if headers > MAX_HEADER_BYTES {
         return ApiError::new(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "headers_too_large",
+            ErrorCode::HeadersTooLarge,
             format!("the request headers take more than {MAX_HEADER_BYTES} bytes"),
         )
         .into_response();
@@ -204,24 +206,24 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
     let (status, code, message) = match &rejection {
         JsonRejection::MissingJsonContentType(_) => (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json".to_owned(),
         ),
         JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("the body is larger than {MAX_BODY_BYTES} bytes"),
             )
         }
         JsonRejection::JsonSyntaxError(_) => (
             StatusCode::BAD_REQUEST,
-            "invalid_json",
+            ErrorCode::InvalidJson,
             format!("the body is not valid JSON: {}", rejection.body_text()),
         ),
         _ => (
             StatusCode::BAD_REQUEST,
-            "invalid_body",
+            ErrorCode::InvalidBody,
             rejection.body_text(),
         ),
     };
@@ -243,7 +245,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathPar
 }
 
 fn path_rejection(rejection: PathRejection) -> ApiError {
-    ApiError::bad_request("invalid_path", rejection.body_text())
+    ApiError::bad_request(ErrorCode::InvalidPath, rejection.body_text())
 }
 
 /// Serve `Response`s from handlers uniformly.

@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use copresence_core::{SaveRecord, SaveRequest};
+use copresence_core::{ErrorCode, SaveRecord, SaveRequest};
 use serde::Deserialize;
 
 use super::{ApiResult, AppState, Body, Caller, PathParams};
@@ -51,7 +51,8 @@ pub async fn history(
     PathParams(site): PathParams<String>,
     query: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Vec<SaveRecord>>> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(query) =
+        query.map_err(|e| ApiError::bad_request(ErrorCode::InvalidQuery, e.body_text()))?;
     let site = state.member_site(&caller, &site).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 1000);
     Ok(Json(state.store.saves(&site.id, limit).await?))

@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use copresence_core::{Ticket, TicketRequest, MAX_STREAM_SITES};
+use copresence_core::{ErrorCode, Ticket, TicketRequest, MAX_STREAM_SITES};
 
 use super::{ApiResult, AppState, Caller};
 use crate::clock::now_ms;
@@ -26,9 +26,9 @@ pub async fn create(
     } else {
         serde_json::from_slice(&body).map_err(|e| {
             let code = if e.is_syntax() || e.is_eof() {
-                "invalid_json"
+                ErrorCode::InvalidJson
             } else {
-                "invalid_body"
+                ErrorCode::InvalidBody
             };
             ApiError::bad_request(code, format!("the body is not a ticket request: {e}"))
         })?
@@ -47,7 +47,7 @@ pub async fn create(
             }
             if sites.len() > MAX_STREAM_SITES {
                 return Err(ApiError::bad_request(
-                    "too_many_sites",
+                    ErrorCode::TooManySites,
                     format!("a ticket is for at most {MAX_STREAM_SITES} sites"),
                 ));
             }
