@@ -16,6 +16,8 @@
 
 pub mod commands;
 pub mod desktop;
+#[cfg(test)]
+mod fixtures;
 pub mod model;
 pub mod notifier;
 pub mod popup;

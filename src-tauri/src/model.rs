@@ -159,67 +159,8 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copresence_core::{Event, Member, Page, SessionInfo, SiteInfo, SiteState};
-
-    const NOW: i64 = 1_800_000_000_000;
-
-    fn card(id: i64, name: &str) -> UserCard {
-        UserCard {
-            id,
-            name: name.into(),
-            email: format!("{id}@x.test"),
-            teams: None,
-        }
-    }
-
-    fn site(id: &str) -> SiteState {
-        SiteState {
-            site: SiteInfo {
-                id: id.into(),
-                name: format!("Site {id}"),
-                url: String::new(),
-            },
-            pages: vec![Page {
-                path: "/".into(),
-                title: "Home".into(),
-            }],
-            version: 0,
-            first_save: None,
-            last_save: None,
-            members: Default::default(),
-        }
-    }
-
-    fn join(site: &str, id: i64, name: &str) -> Update {
-        Update::Event(Event::Join {
-            site: site.into(),
-            member: Member {
-                user: card(id, name),
-                sessions: vec![SessionInfo {
-                    id: "t".into(),
-                    page: "/".into(),
-                    client: "studio".into(),
-                    since: NOW,
-                    page_since: NOW,
-                }],
-            },
-            at: NOW,
-        })
-    }
-
-    fn at() -> Moment {
-        Moment {
-            now: NOW,
-            local_minute: 600,
-        }
-    }
-
-    fn model() -> Model {
-        let mut model = Model::new(Settings::default(), "http://h.test".into());
-        model.signed_in(card(1, "Me"));
-        model.apply(&Update::Snapshot(vec![site("a"), site("b")]), at());
-        model
-    }
+    use crate::fixtures::{at, card, join, model, site, NOW};
+    use copresence_core::Member;
 
     #[test]
     fn joins_on_followed_sites_are_announced_and_unfollowed_ones_are_not() {

@@ -77,11 +77,54 @@ pub fn headline(view: &View) -> String {
     }
 }
 
-/// The menu, as labels and ids: what the tray shows, testable without a desktop.
+/// What a menu item does. Its menu id is written and read here only ([`MenuAction::id`],
+/// [`MenuAction::from_id`]), so the menu and its handler cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuAction {
+    /// Open the popup.
+    Open,
+    /// Open the popup at a site.
+    OpenSite(String),
+    PauseForAnHour,
+    PauseUntilTomorrow,
+    Resume,
+    Settings,
+    Quit,
+}
+
+impl MenuAction {
+    const SITE_PREFIX: &'static str = "site:";
+
+    pub fn id(&self) -> String {
+        match self {
+            MenuAction::Open => "open".into(),
+            MenuAction::OpenSite(site) => format!("{}{site}", Self::SITE_PREFIX),
+            MenuAction::PauseForAnHour => "pause-hour".into(),
+            MenuAction::PauseUntilTomorrow => "pause-tomorrow".into(),
+            MenuAction::Resume => "resume".into(),
+            MenuAction::Settings => "settings".into(),
+            MenuAction::Quit => "quit".into(),
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<MenuAction> {
+        Some(match id {
+            "open" => MenuAction::Open,
+            "pause-hour" => MenuAction::PauseForAnHour,
+            "pause-tomorrow" => MenuAction::PauseUntilTomorrow,
+            "resume" => MenuAction::Resume,
+            "settings" => MenuAction::Settings,
+            "quit" => MenuAction::Quit,
+            other => MenuAction::OpenSite(other.strip_prefix(Self::SITE_PREFIX)?.to_owned()),
+        })
+    }
+}
+
+/// The menu, as labels and actions: what the tray shows, testable without a desktop.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     Info(String),
-    Item { id: String, label: String },
+    Item { action: MenuAction, label: String },
     Separator,
     Submenu { label: String, items: Vec<Entry> },
 }
@@ -95,7 +138,7 @@ pub fn entries(view: &View) -> Vec<Entry> {
     for site in &view.sites {
         let people: Vec<_> = site.toolbar.iter().chain(&site.overflow).collect();
         entries.push(Entry::Item {
-            id: format!("site:{}", site.id),
+            action: MenuAction::OpenSite(site.id.clone()),
             label: match people.len() {
                 0 => site.name.clone(),
                 n => format!("{} ({n})", site.name),
@@ -103,7 +146,7 @@ pub fn entries(view: &View) -> Vec<Entry> {
         });
         for person in people.iter().take(MENU_PEOPLE_PER_SITE) {
             entries.push(Entry::Item {
-                id: format!("site:{}", site.id),
+                action: MenuAction::OpenSite(site.id.clone()),
                 label: format!("    {} — {}", person.name, person.page_title),
             });
         }
@@ -117,25 +160,25 @@ pub fn entries(view: &View) -> Vec<Entry> {
     if !view.sites.is_empty() {
         entries.push(Entry::Separator);
     }
-    let item = |id: &str, label: &str| Entry::Item {
-        id: id.into(),
+    let item = |action: MenuAction, label: &str| Entry::Item {
+        action,
         label: label.into(),
     };
-    entries.push(item("open", "Open Copresence"));
+    entries.push(item(MenuAction::Open, "Open Copresence"));
     if view.paused_until.is_some() {
-        entries.push(item("resume", "Resume notifications"));
+        entries.push(item(MenuAction::Resume, "Resume notifications"));
     } else {
         entries.push(Entry::Submenu {
             label: "Pause notifications".into(),
             items: vec![
-                item("pause-hour", "For 1 hour"),
-                item("pause-tomorrow", "Until tomorrow"),
+                item(MenuAction::PauseForAnHour, "For 1 hour"),
+                item(MenuAction::PauseUntilTomorrow, "Until tomorrow"),
             ],
         });
     }
-    entries.push(item("settings", "Settings…"));
+    entries.push(item(MenuAction::Settings, "Settings…"));
     entries.push(Entry::Separator);
-    entries.push(item("quit", "Quit Copresence"));
+    entries.push(item(MenuAction::Quit, "Quit Copresence"));
     entries
 }
 
@@ -146,15 +189,16 @@ fn build_menu(app: &AppHandle, entries: &[Entry]) -> tauri::Result<Menu<Wry>> {
             Entry::Info(label) => {
                 menu.item(&MenuItemBuilder::new(label).enabled(false).build(app)?)
             }
-            Entry::Item { id, label } => {
-                menu.item(&MenuItemBuilder::with_id(id, label).build(app)?)
+            Entry::Item { action, label } => {
+                menu.item(&MenuItemBuilder::with_id(action.id(), label).build(app)?)
             }
             Entry::Separator => menu.separator(),
             Entry::Submenu { label, items } => {
                 let mut submenu = SubmenuBuilder::new(app, label);
                 for entry in items {
-                    if let Entry::Item { id, label } = entry {
-                        submenu = submenu.item(&MenuItemBuilder::with_id(id, label).build(app)?);
+                    if let Entry::Item { action, label } = entry {
+                        submenu =
+                            submenu.item(&MenuItemBuilder::with_id(action.id(), label).build(app)?);
                     }
                 }
                 menu.item(&submenu.build()?)
@@ -220,31 +264,113 @@ pub fn update(app: &AppHandle, view: &View) {
 
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
     let shell = app.state::<std::sync::Arc<Shell>>();
-    let id = event.id().as_ref();
-    let result = match id {
-        "open" => {
+    let Some(action) = MenuAction::from_id(event.id().as_ref()) else {
+        return;
+    };
+    let result = match action {
+        MenuAction::Open => {
             shell.show_popup(Tab::Sites, None);
             Ok(())
         }
-        "settings" => {
+        MenuAction::OpenSite(site) => {
+            shell.show_popup(Tab::Sites, Some(site));
+            Ok(())
+        }
+        MenuAction::Settings => {
             shell.show_popup(Tab::Settings, None);
             Ok(())
         }
-        "pause-hour" => shell.pause(false),
-        "pause-tomorrow" => shell.pause(true),
-        "resume" => shell.resume(),
-        "quit" => {
+        MenuAction::PauseForAnHour => shell.pause(false),
+        MenuAction::PauseUntilTomorrow => shell.pause(true),
+        MenuAction::Resume => shell.resume(),
+        MenuAction::Quit => {
             app.exit(0);
-            Ok(())
-        }
-        other => {
-            if let Some(site) = other.strip_prefix("site:") {
-                shell.show_popup(Tab::Sites, Some(site.to_owned()));
-            }
             Ok(())
         }
     };
     if let Err(error) = result {
         tracing::warn!(code = error.code, message = %error.message, "tray menu action failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{at, member, model, site, site_with, NOW};
+    use copresence_client::Update;
+
+    fn labels(entries: &[Entry]) -> Vec<String> {
+        entries
+            .iter()
+            .flat_map(|entry| match entry {
+                Entry::Info(label) | Entry::Item { label, .. } => vec![label.clone()],
+                Entry::Separator => vec!["—".into()],
+                Entry::Submenu { label, items } => {
+                    let mut all = vec![format!("{label} ▸")];
+                    all.extend(labels(items).into_iter().map(|l| format!("  {l}")));
+                    all
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_action_reads_back_from_its_id() {
+        for action in [
+            MenuAction::Open,
+            MenuAction::OpenSite("contoso".into()),
+            MenuAction::PauseForAnHour,
+            MenuAction::PauseUntilTomorrow,
+            MenuAction::Resume,
+            MenuAction::Settings,
+            MenuAction::Quit,
+        ] {
+            assert_eq!(MenuAction::from_id(&action.id()), Some(action));
+        }
+        assert_eq!(MenuAction::from_id("something-else"), None);
+    }
+
+    #[test]
+    fn the_menu_lists_who_is_where_then_the_actions() {
+        let mut model = model();
+        let crowd: Vec<_> = (2..=9)
+            .map(|id| member(id, &format!("P{id}"), "/"))
+            .collect();
+        model.apply(
+            &Update::Snapshot(vec![site_with("a", crowd), site("b")]),
+            at(),
+        );
+        let view = model.view(NOW);
+        let entries = entries(&view);
+        let shown = labels(&entries);
+        assert_eq!(shown[0], "8 people on your sites");
+        assert!(shown.contains(&"Site a (8)".to_owned()), "{shown:#?}");
+        assert!(shown.contains(&"    P2 — Home".to_owned()), "{shown:#?}");
+        assert!(shown.contains(&"    +2 more".to_owned()), "{shown:#?}");
+        assert!(shown.contains(&"Site b".to_owned()), "{shown:#?}");
+        assert!(shown.contains(&"  For 1 hour".to_owned()), "{shown:#?}");
+        assert_eq!(shown.last().map(String::as_str), Some("Quit Copresence"));
+        // A person's line opens the popup at their site.
+        let person = entries.iter().find_map(|e| match e {
+            Entry::Item { action, label } if label == "    P2 — Home" => Some(action.clone()),
+            _ => None,
+        });
+        assert_eq!(person, Some(MenuAction::OpenSite("a".into())));
+        assert_eq!(state_of(&view), TrayState::Active);
+    }
+
+    #[test]
+    fn paused_the_menu_offers_resume_and_alone_the_icon_is_idle() {
+        let mut model = model();
+        model.settings.paused_until = Some(NOW + 60_000);
+        let view = model.view(NOW);
+        let shown = labels(&entries(&view));
+        assert_eq!(
+            &shown[..2],
+            ["Nobody else on your sites", "Notifications paused"]
+        );
+        assert!(shown.contains(&"Resume notifications".to_owned()));
+        assert!(!shown.iter().any(|l| l.contains("For 1 hour")));
+        assert_eq!(state_of(&view), TrayState::Idle);
     }
 }
