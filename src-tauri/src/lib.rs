@@ -8,7 +8,8 @@
 //!   desktop; [`view`] turns it into what the popup shows, with the core's presence rules.
 //! - [`shell`]: the model behind a lock, and the effects of each change: popup, tray,
 //!   notifications.
-//! - [`tray`] (icon states and menu), [`popup`] (the window), [`notifier`] (native
+//! - [`tray`] (icon states, and the menu with typed actions, tested without a desktop),
+//!   [`popup`] (the window), [`notifier`] (native
 //!   notifications), [`commands`] (what the popup may call).
 //! - [`settings`] (kept as JSON) and [`secret`] (the token: keychain, or a private file).
 //! - [`desktop`]: the app's identity to the desktop (the Windows AppUserModelID, the macOS
