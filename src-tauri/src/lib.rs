@@ -9,8 +9,8 @@
 //! - [`shell`]: the model behind a lock, and the effects of each change: popup, tray,
 //!   notifications.
 //! - [`tray`] (icon states, and the menu with typed actions, tested without a desktop),
-//!   [`popup`] (the window), [`notifier`] (native
-//!   notifications), [`commands`] (what the popup may call).
+//!   [`popup`] (the window), [`notifier`] (native notifications), [`commands`] (what the popup
+//!   may call).
 //! - [`settings`] (kept as JSON) and [`secret`] (the token: keychain, or a private file).
 //! - [`desktop`]: the app's identity to the desktop (the Windows AppUserModelID, the macOS
 //!   bundle identifier), so notifications are shown as its own.
