@@ -7,6 +7,7 @@
 //!   and leave are derived from session changes — the server derives, clients apply.
 //! - [`pages`]: the page tree built from paths, and the roll-up that shows who is under a
 //!   collapsed parent page.
+//! - [`lifetime`]: how long a session lives: TTL, streams that hold it, the reconnect grace.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
@@ -17,6 +18,7 @@
 //! clock.
 
 pub mod error_code;
+pub mod lifetime;
 pub mod links;
 pub mod notify;
 pub mod pages;

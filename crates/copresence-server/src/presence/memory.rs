@@ -134,7 +134,10 @@ impl Shared {
         let expired: Vec<SessionKey> = state
             .deadlines
             .iter()
-            .filter(|(key, deadline)| **deadline <= now && !state.attachments.contains_key(*key))
+            .filter(|(key, deadline)| {
+                let held = state.attachments.contains_key(*key);
+                self.config.lifetime().expired(**deadline, now, held)
+            })
             .map(|(key, _)| key.clone())
             .collect();
         for key in expired {
@@ -159,9 +162,9 @@ impl Shared {
         };
         if remaining == 0 {
             state.attachments.remove(&key);
-            let grace_ends = now_ms() + self.config.reconnect_grace.as_millis() as i64;
+            let now = now_ms();
             if let Some(deadline) = state.deadlines.get_mut(&key) {
-                *deadline = (*deadline).min(grace_ends);
+                *deadline = self.config.lifetime().after_release(*deadline, now);
             }
         }
     }
@@ -251,7 +254,7 @@ impl Presence for MemoryPresence {
             .session(user.id, session)
             .cloned()
             .ok_or_else(|| PresenceError::Unavailable("session vanished while stored".into()))?;
-        let deadline = now + shared.config.session_ttl.as_millis() as i64;
+        let deadline = shared.config.lifetime().held_until(now);
         state.hold(key, deadline);
         if let Some(event) = event {
             shared.publish(&mut state, event);

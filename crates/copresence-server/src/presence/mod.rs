@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use copresence_core::lifetime::SessionLifetime;
 use copresence_core::roster::Roster;
 use copresence_core::{Event, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
@@ -39,7 +40,12 @@ pub struct PresenceConfig {
 impl PresenceConfig {
     /// Heartbeats are due three times per TTL: two can be lost before a session expires.
     pub fn heartbeat(&self) -> Duration {
-        self.session_ttl / 3
+        Duration::from_millis(self.lifetime().heartbeat_ms().max(0) as u64)
+    }
+
+    /// How long sessions live, by the core's rules.
+    pub fn lifetime(&self) -> SessionLifetime {
+        SessionLifetime::new(self.session_ttl, self.reconnect_grace)
     }
 }
 

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use copresence_core::lifetime::SessionLifetime;
 use copresence_core::roster::Roster;
 use copresence_core::{Event, LeaveReason, SaveRecord, SessionInfo, UserCard, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -162,6 +163,14 @@ struct KnownSession {
     last_seen: i64,
 }
 
+impl KnownSession {
+    /// Whether the session is still open as far as this node knows: held by one of its
+    /// streams, or heartbeated within the TTL.
+    fn alive(&self, lifetime: SessionLifetime, held: bool, now: i64) -> bool {
+        !lifetime.expired(lifetime.held_until(self.last_seen), now, held)
+    }
+}
+
 type SessionKey = (String, UserId, String);
 
 #[derive(Default)]
@@ -209,18 +218,12 @@ impl Shared {
         (feed.epoch == epoch).then(|| feed.live.clone())
     }
 
-    fn ttl_ms(&self) -> i64 {
-        self.config.session_ttl.as_millis() as i64
-    }
-
-    /// How often attached sessions are held up: within a heartbeat, and within half the
-    /// reconnect grace, so a stream still open here outweighs one that dropped on another node.
+    /// How often attached sessions are held up (the core's rule): a stream still open here
+    /// outweighs one that dropped on another node.
     fn refresh_interval_ms(&self) -> i64 {
-        let heartbeat = self.config.heartbeat().as_millis() as i64;
-        let half_grace = self.config.reconnect_grace.as_millis() as i64 / 2;
-        heartbeat
-            .min(half_grace)
-            .max(REAP_INTERVAL.as_millis() as i64)
+        self.config
+            .lifetime()
+            .renew_every_ms(REAP_INTERVAL.as_millis() as i64)
     }
 
     fn published(&self, epoch: &str, entry: &StreamId) -> Option<Published> {
@@ -335,7 +338,7 @@ impl Shared {
     ) -> Result<SessionInfo, PresenceError> {
         let member = deadline_member(site, user.id, session);
         let now = now_ms();
-        let deadline = now + self.ttl_ms();
+        let deadline = self.config.lifetime().held_until(now);
         // A heartbeat that changes nothing (by the core's own rule: the roster comes out the
         // same) only pushes the deadline back, with no roster write — if the deadline is still
         // there: a session just reaped takes the full path and joins again.
@@ -465,7 +468,7 @@ impl Shared {
         if held.is_empty() {
             return Ok(());
         }
-        let deadline = now_ms() + self.ttl_ms();
+        let deadline = self.config.lifetime().held_until(now_ms());
         let mut con = self.commands.clone();
         // XX: only sessions still open; one that has left is not brought back by its stream.
         let mut pipe = redis::pipe();
@@ -508,13 +511,13 @@ impl Shared {
         }
         tracing::warn!(epoch = %current, "live presence was lost (Redis restarted empty); rebuilding");
         let now = now_ms();
-        let ttl = self.ttl_ms();
+        let lifetime = self.config.lifetime();
         let known: Vec<(SessionKey, KnownSession)> = {
             let local = lock(&self.local);
             local
                 .known
                 .iter()
-                .filter(|(key, s)| local.attachments.contains_key(*key) || now - s.last_seen < ttl)
+                .filter(|(key, s)| s.alive(lifetime, local.attachments.contains_key(*key), now))
                 .map(|(k, s)| (k.clone(), s.clone()))
                 .collect()
         };
@@ -575,7 +578,7 @@ impl Shared {
         local.attachments.remove(&key);
         drop(local);
         // The session leaves after the grace unless a stream (on any node) holds it again.
-        let grace_ends = now_ms() + self.config.reconnect_grace.as_millis() as i64;
+        let grace_ends = self.config.lifetime().grace_ends(now_ms());
         self.move_deadline(deadline_member(&key.0, key.1, &key.2), "LT", grace_ends);
     }
 }
@@ -667,10 +670,10 @@ async fn maintain(weak: Weak<Shared>) {
                 shared.refresh_attached().await?;
                 last_refresh = now;
                 // Forget sessions nobody has heartbeated for a TTL: they are gone.
-                let ttl = shared.ttl_ms();
+                let lifetime = shared.config.lifetime();
                 let mut local = lock(&shared.local);
                 let Local { known, attachments } = &mut *local;
-                known.retain(|key, s| attachments.contains_key(key) || now - s.last_seen < ttl);
+                known.retain(|key, s| s.alive(lifetime, attachments.contains_key(key), now));
             }
             shared.reap(now).await
         }
@@ -897,7 +900,7 @@ impl Presence for RedisPresence {
             .or_default() += 1;
         // A stream that comes back on this node after dropping on another must cancel the
         // grace that node started, now rather than at the next refresh.
-        let deadline = now_ms() + self.shared.ttl_ms();
+        let deadline = self.shared.config.lifetime().held_until(now_ms());
         self.shared
             .move_deadline(deadline_member(site, user, session), "GT", deadline);
         let weak = Arc::downgrade(&self.shared);
