@@ -278,3 +278,109 @@ pub fn site_views(
     sites.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     sites
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{card, member, session, site, NOW};
+    use copresence_core::Page;
+
+    fn pages(paths: &[(&str, &str)]) -> Vec<Page> {
+        paths
+            .iter()
+            .map(|(path, title)| Page {
+                path: (*path).into(),
+                title: (*title).into(),
+            })
+            .collect()
+    }
+
+    /// Contoso: Home, Products, Pricing. Me on Home; Ann on Pricing; Bo on Home since NOW and on
+    /// Pricing since later; Cy on a page the site does not list, under Products.
+    fn contoso() -> SiteState {
+        let mut state = site("contoso");
+        state.pages = pages(&[
+            ("/", "Home"),
+            ("/products", "Products"),
+            ("/products/pricing", "Pricing"),
+        ]);
+        let mut bo = member(3, "Bo", "/");
+        let mut later = session("u", "/products/pricing");
+        later.page_since = NOW + 1_000;
+        bo.sessions.push(later);
+        state.members = vec![
+            member(1, "Me", "/"),
+            member(2, "Ann", "/products/pricing"),
+            bo,
+            member(4, "Cy", "/products/unlisted"),
+        ]
+        .into_iter()
+        .collect();
+        state
+    }
+
+    fn row<'v>(view: &'v SiteView, path: &str) -> &'v PageRow {
+        view.pages.iter().find(|r| r.path == path).unwrap()
+    }
+
+    fn on(people: &[Person]) -> Vec<(&str, &str)> {
+        people
+            .iter()
+            .map(|p| (p.name.as_str(), p.page_title.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn each_row_shows_who_is_on_it_with_the_session_on_that_row() {
+        let view = site_view(&contoso(), Some(1));
+        assert_eq!(on(&row(&view, "/").here), [("Me", "Home"), ("Bo", "Home")]);
+        assert_eq!(
+            on(&row(&view, "/products/pricing").here),
+            [("Ann", "Pricing"), ("Bo", "Pricing")]
+        );
+        // Cy's page is not listed: he shows on its nearest listed parent, by its path.
+        assert_eq!(
+            on(&row(&view, "/products").here),
+            [("Cy", "/products/unlisted")]
+        );
+        // Collapsed, Products shows everyone on it or below it.
+        assert_eq!(
+            on(&row(&view, "/products").rolled_up),
+            [
+                ("Ann", "Pricing"),
+                ("Bo", "Pricing"),
+                ("Cy", "/products/unlisted")
+            ]
+        );
+        assert!(row(&view, "/products").has_children);
+    }
+
+    #[test]
+    fn the_toolbar_leaves_me_out_and_a_card_names_the_latest_page() {
+        let view = site_view(&contoso(), Some(1));
+        let everyone: Vec<&Person> = view.toolbar.iter().chain(&view.overflow).collect();
+        assert!(everyone.iter().all(|p| !p.is_me));
+        assert_eq!(everyone.len(), 3);
+        let bo = everyone.iter().find(|p| p.name == "Bo").unwrap();
+        assert_eq!(
+            (bo.page.as_str(), bo.page_title.as_str()),
+            ("/products/pricing", "Pricing")
+        );
+        assert_eq!(bo.sessions.len(), 2);
+        assert!(!bo.has_teams);
+        let me = me_person(&card(1, "Me"));
+        assert!(me.is_me);
+        assert_eq!(me.page_title, "");
+    }
+
+    #[test]
+    fn followed_sites_come_in_name_order() {
+        let mut live = LiveState::new();
+        let mut zeta = site("z");
+        zeta.site.name = "Alpha".into();
+        live.replace([site("a"), site("b"), zeta]);
+        let views = site_views(&live, Some(1), |id| id != "b");
+        let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["Alpha", "Site a"]);
+    }
+}
