@@ -24,39 +24,8 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 /// The organisation every target's node starts with: two members of `contoso`, a stranger to
-/// it, and names that are not plain text.
-pub const ORGANISATION: &str = r#"
-[[users]]
-email = "ann@contoso.test"
-name = "Ann Lee"
-teams = "ann@contoso.test"
-
-[[users]]
-email = "bo@contoso.test"
-name = "Bo <b>Chen</b> & co"
-
-[[users]]
-email = "eve@elsewhere.test"
-name = "Eve"
-
-[[sites]]
-id = "contoso"
-name = "Contoso Portal"
-url = "https://contoso.example"
-members = ["ann@contoso.test", "bo@contoso.test"]
-pages = [
-  { path = "/", title = "Home" },
-  { path = "/products", title = "Products" },
-  { path = "/products/pricing", title = "Pricing" },
-]
-
-[[sites]]
-id = "private"
-name = "Private"
-url = "https://private.example"
-members = ["eve@elsewhere.test"]
-pages = [ { path = "/", title = "Home" } ]
-"#;
+/// it, and names that are not plain text. It is also a seed of the `org_file` target.
+pub const ORGANISATION: &str = include_str!("../seeds/org_file/fuzz-node.toml");
 
 /// One node, and the credentials of its users.
 pub struct Node {
