@@ -1,127 +1,83 @@
-//! The commands the popup may call. Each is thin: it names what the user did and hands it to
-//! the [`Shell`]. Errors carry a stable `code` the popup matches, and a message for people.
+//! The commands the popup may call. Each only names what the user did and waits for the
+//! model's answer ([`Inbox::ask`]); errors carry a stable [`ErrorCode`](crate::error::ErrorCode)
+//! the popup matches, and a message for people.
 
-use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
 use tauri::State;
 
-use crate::popup;
-use crate::shell::{ContactKind, Shell};
+use crate::error::TrayError;
+use crate::inbox::Inbox;
+use crate::model::{Command, ContactKind, PauseUntil, Preferences};
+use crate::runtime::Views;
 use crate::view::View;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct CommandError {
-    pub code: &'static str,
-    pub message: String,
-}
-
-impl CommandError {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        CommandError {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<copresence_client::Error> for CommandError {
-    fn from(error: copresence_client::Error) -> Self {
-        let code = if error.is_unauthorized() {
-            "unauthorized"
-        } else {
-            match error {
-                copresence_client::Error::Transport(_) => "network",
-                copresence_client::Error::InvalidUrl { .. } => "invalid_server_url",
-                copresence_client::Error::InvalidToken(_) => "invalid_token",
-                _ => "server_error",
-            }
-        };
-        CommandError::new(code, error.to_string())
-    }
-}
-
-impl From<copresence_core::links::LinkError> for CommandError {
-    fn from(error: copresence_core::links::LinkError) -> Self {
-        let code = match error {
-            copresence_core::links::LinkError::NoTeamsAccount => "no_teams_account",
-            copresence_core::links::LinkError::InvalidAddress => "invalid_address",
-        };
-        CommandError::new(code, error.to_string())
-    }
-}
-
-type Shared<'a> = State<'a, Arc<Shell>>;
-
 #[tauri::command]
-pub fn view(shell: Shared<'_>) -> View {
-    shell.view()
+pub fn view(views: State<'_, Views>) -> View {
+    views.borrow().clone()
 }
 
 #[tauri::command]
-pub fn open_contact(
-    shell: Shared<'_>,
+pub async fn open_contact(
+    inbox: State<'_, Inbox>,
     site: String,
     user_id: i64,
     kind: ContactKind,
-) -> Result<(), CommandError> {
-    shell.open_contact(&site, user_id, kind)
+) -> Result<(), TrayError> {
+    inbox
+        .ask(Command::OpenContact {
+            site,
+            user: user_id,
+            kind,
+        })
+        .await
 }
 
 #[tauri::command]
-pub fn set_follow(shell: Shared<'_>, site: String, follow: bool) -> Result<(), CommandError> {
-    shell.set_follow(&site, follow)
-}
-
-/// Notification preferences as the settings form sends them.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Preferences {
-    pub notify_joins: bool,
-    pub notify_saves: bool,
-    pub quiet_hours_enabled: bool,
-    pub quiet_start: String,
-    pub quiet_end: String,
+pub async fn set_follow(
+    inbox: State<'_, Inbox>,
+    site: String,
+    follow: bool,
+) -> Result<(), TrayError> {
+    inbox.ask(Command::SetFollow { site, follow }).await
 }
 
 #[tauri::command]
-pub fn update_preferences(shell: Shared<'_>, preferences: Preferences) -> Result<(), CommandError> {
-    shell.update_preferences(preferences)
+pub async fn update_preferences(
+    inbox: State<'_, Inbox>,
+    preferences: Preferences,
+) -> Result<(), TrayError> {
+    inbox.ask(Command::UpdatePreferences(preferences)).await
 }
 
 #[tauri::command]
-pub fn set_autostart(shell: Shared<'_>, enabled: bool) -> Result<(), CommandError> {
-    shell.set_autostart(enabled)
+pub async fn set_autostart(inbox: State<'_, Inbox>, enabled: bool) -> Result<(), TrayError> {
+    inbox.ask(Command::SetAutostart(enabled)).await
 }
 
 #[tauri::command]
-pub async fn sign_in(shell: Shared<'_>, server: String, token: String) -> Result<(), CommandError> {
-    let shell = Arc::clone(&shell);
-    shell.sign_in(server, token).await
+pub async fn sign_in(
+    inbox: State<'_, Inbox>,
+    server: String,
+    token: String,
+) -> Result<(), TrayError> {
+    inbox.ask(Command::SignIn { server, token }).await
 }
 
 #[tauri::command]
-pub fn sign_out(shell: Shared<'_>) {
-    shell.sign_out();
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PauseUntil {
-    Hour,
-    Tomorrow,
+pub async fn sign_out(inbox: State<'_, Inbox>) -> Result<(), TrayError> {
+    inbox.ask(Command::SignOut).await
 }
 
 #[tauri::command]
-pub fn pause(shell: Shared<'_>, until: PauseUntil) -> Result<(), CommandError> {
-    shell.pause(matches!(until, PauseUntil::Tomorrow))
+pub async fn pause(inbox: State<'_, Inbox>, until: PauseUntil) -> Result<(), TrayError> {
+    inbox.ask(Command::Pause(until)).await
 }
 
 #[tauri::command]
-pub fn resume(shell: Shared<'_>) -> Result<(), CommandError> {
-    shell.resume()
+pub async fn resume(inbox: State<'_, Inbox>) -> Result<(), TrayError> {
+    inbox.ask(Command::Resume).await
 }
 
 #[tauri::command]
-pub fn hide_popup(app: tauri::AppHandle) {
-    popup::hide(&app);
+pub fn hide_popup(inbox: State<'_, Inbox>) {
+    inbox.tell(Command::HidePopup);
 }

@@ -3,28 +3,35 @@
 //! A thin shell over the client library: it owns the token, the network and all state; the
 //! popup's webview (`ui/`) only renders what it is sent and calls [`commands`].
 //!
-//! - [`sync`]: the subscription task (sign in, then follow the event stream).
-//! - [`model`]: what the app knows and how each update changes it — pure, tested without a
-//!   desktop; [`view`] turns it into what the popup shows, with the core's presence rules.
-//! - [`shell`]: the model behind a lock, and the effects of each change: popup, tray,
-//!   notifications.
-//! - [`tray`] (icon states, and the menu with typed actions, tested without a desktop),
-//!   [`popup`] (the window), [`notifier`] (native notifications), [`commands`] (what the popup
-//!   may call).
-//! - [`settings`] (kept as JSON) and [`secret`] (the token: keychain, or a private file).
-//! - [`desktop`]: the app's identity to the desktop (the Windows AppUserModelID, the macOS
-//!   bundle identifier), so notifications are shown as its own.
+//! Data flows one way. Every source of change — the subscription task ([`sync`]), the popup's
+//! [`commands`], the [`tray`] menu, a notification's click — sends an input through the
+//! [`inbox`]; one task ([`runtime`]) applies it to the [`model`], has the [`effects`] performed,
+//! and publishes the [`view`] on a `watch` the tray and the popup render from. No module calls
+//! back into one above it:
+//!
+//! - [`model`]: what the app knows, `apply(input) -> effects` — pure, tested without a desktop;
+//!   [`view`]: what the popup and the tray show, with the core's presence rules;
+//!   [`error`]: the one error type, with codes the popup matches.
+//! - [`runtime`] (the owning task), [`inbox`] (the way in), [`effects`] (the only code that
+//!   touches the world: [`settings`] kept as JSON, [`secret`] in the keychain or a private
+//!   file, [`notifier`] for native notifications, the opener, the start at login, [`popup`]).
+//! - [`tray`]: icon states and the menu with typed actions, tested without a desktop;
+//!   [`popup`]: the window; [`desktop`]: the app's identity to the desktop (the Windows
+//!   AppUserModelID, the macOS bundle identifier), so notifications are shown as its own.
 
 pub mod commands;
 pub mod desktop;
+pub mod effects;
+pub mod error;
 #[cfg(test)]
 mod fixtures;
+pub mod inbox;
 pub mod model;
 pub mod notifier;
 pub mod popup;
+pub mod runtime;
 pub mod secret;
 pub mod settings;
-pub mod shell;
 pub mod sync;
 pub mod tray;
 pub mod view;
@@ -47,7 +54,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch only shows the running app's popup.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            popup::show(app, popup::Tab::Sites, None);
+            popup::show(app, view::Tab::Sites, None);
         }))
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
@@ -70,12 +77,25 @@ pub fn run() {
         .setup(|app| {
             #[cfg(target_os = "macos")]
             app.set_activation_policy(tauri::ActivationPolicy::Accessory);
-            let shell = shell::Shell::new(app.handle().clone());
-            app.manage(shell.clone());
+            let config_dir = settings::config_dir();
+            let settings = settings::load(&config_dir);
+            let server = std::env::var("COPRESENCE_SERVER")
+                .ok()
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| settings.server.clone());
+            let model = model::Model::new(
+                settings,
+                server,
+                effects::renew_autostart(app.handle()),
+                std::env::var_os("COPRESENCE_TOKEN").is_some(),
+            );
+            let (inbox, messages) = inbox::Inbox::new();
+            app.manage(inbox.clone());
             tray::create(app.handle())?;
-            shell.connect();
+            let views = runtime::start(app.handle(), model, inbox, messages, config_dir);
+            app.manage(views);
             if std::env::var_os("COPRESENCE_OPEN_POPUP").is_some() {
-                popup::show(app.handle(), popup::Tab::Sites, None);
+                popup::show(app.handle(), view::Tab::Sites, None);
             }
             Ok(())
         })

@@ -1,48 +1,295 @@
-//! Everything the app knows, and how each subscription update changes it. Pure: no Tauri, no
-//! I/O, so the rules for what the user sees and hears are tested without a desktop.
+//! Everything the app knows, and what each input changes and asks to be done.
+//!
+//! [`Model::apply`] takes one [`Input`] — a subscription update, a command from the popup or the
+//! tray menu, the result of an earlier effect, a deadline passing — and returns the
+//! [`Effect`]s it calls for: save the settings, show a notification, open a link, answer the
+//! command. It is pure (no Tauri, no I/O, no clock of its own: the time comes with each input),
+//! so every rule of what the user sees, hears and keeps is tested by feeding inputs and reading
+//! effects and the [`View`]. One task owns the model and performs the effects
+//! ([`crate::runtime`]); nothing else changes it.
 
 use copresence_client::{LiveState, Update};
-use copresence_core::notify::{Moment, Notice, Notifier};
+use copresence_core::links;
+use copresence_core::notify::{next_local_midnight, Moment, Notice, Notifier};
 use copresence_core::UserCard;
+use serde::Deserialize;
 
-use crate::settings::{format_minute, Settings};
-use crate::view::{site_views, Connection, FollowChoice, SettingsView, Status, TokenStorage, View};
+use crate::error::{ErrorCode, TrayError};
+use crate::secret::Loaded;
+use crate::settings::{format_minute, parse_minute, Settings};
+use crate::view::{
+    me_person, site_views, Connection, FollowChoice, SettingsView, Status, Tab, TokenStorage, View,
+};
+
+/// How long "pause for an hour" pauses.
+const PAUSE_HOUR_MS: i64 = 3_600_000;
+
+/// The time an input happens at: what the notification rules and "until tomorrow" need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub moment: Moment,
+    /// The local time zone's offset from UTC, in minutes.
+    pub utc_offset_minutes: i32,
+}
+
+/// Names a command awaiting its answer ([`Effect::Reply`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ReplyId(pub u64);
+
+/// Notification preferences as the settings form sends them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Preferences {
+    pub notify_joins: bool,
+    pub notify_saves: bool,
+    pub quiet_hours_enabled: bool,
+    pub quiet_start: String,
+    pub quiet_end: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PauseUntil {
+    Hour,
+    Tomorrow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    Email,
+    Teams,
+}
+
+/// What the user asked for, from the popup or the tray menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    SetFollow {
+        site: String,
+        follow: bool,
+    },
+    UpdatePreferences(Preferences),
+    Pause(PauseUntil),
+    Resume,
+    SetAutostart(bool),
+    /// Check the token against the server, keep it, and connect with it.
+    SignIn {
+        server: String,
+        token: String,
+    },
+    SignOut,
+    /// An e-mail or a Teams chat with someone on a site: the popup names the person, never the
+    /// address or the link.
+    OpenContact {
+        site: String,
+        user: i64,
+        kind: ContactKind,
+    },
+    ShowPopup {
+        tab: Tab,
+        site: Option<String>,
+    },
+    HidePopup,
+    Quit,
+}
+
+/// What the subscription task reports ([`crate::sync`]).
+#[derive(Debug)]
+pub enum FeedEvent {
+    /// The token was accepted: this is who we are.
+    SignedIn(UserCard),
+    /// The token is unusable.
+    SignedOut(String),
+    /// The server cannot be reached; the task retries.
+    Offline(String),
+    Update(Update),
+}
+
+#[derive(Debug)]
+pub enum Input {
+    /// The app started: read the token kept for the server.
+    Start,
+    /// The token kept for `server` (or none).
+    TokenLoaded {
+        server: String,
+        loaded: Loaded,
+    },
+    /// From the subscription started by [`Effect::Subscribe`] with this number; a report from
+    /// one stopped since is ignored.
+    Feed {
+        subscription: u64,
+        event: FeedEvent,
+    },
+    Command(ReplyId, Command),
+    /// The answer to [`Effect::CheckSignIn`]: the token was accepted and kept, or why not.
+    SignInChecked {
+        reply: ReplyId,
+        server: String,
+        outcome: Result<(), TrayError>,
+    },
+    /// Whether the app now starts at login, after [`Effect::SetAutostart`].
+    AutostartIs(bool),
+    /// [`Model::next_deadline`] has passed.
+    Tick,
+}
+
+/// What the model asks the [`crate::effects`] to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Read the token kept for `server`; answered with [`Input::TokenLoaded`].
+    LoadToken {
+        server: String,
+    },
+    /// Stop any subscription and start this one, numbered `subscription`.
+    Subscribe {
+        subscription: u64,
+        server: String,
+        token: String,
+    },
+    Unsubscribe,
+    /// Ask the server who `token` is and keep it; answered with [`Input::SignInChecked`].
+    CheckSignIn {
+        reply: ReplyId,
+        server: String,
+        token: String,
+    },
+    ClearToken {
+        server: String,
+    },
+    SaveSettings(Settings),
+    /// Start at login or not; answered with [`Input::AutostartIs`].
+    SetAutostart(bool),
+    Notify(Notice),
+    /// A contact link built by the core's link rules (`mailto:` or a Teams chat).
+    Open(String),
+    ShowPopup {
+        tab: Tab,
+        site: Option<String>,
+    },
+    HidePopup,
+    Quit,
+    /// Answer the command `ReplyId`. Every command gets exactly one; an effect before it that
+    /// fails turns an `Ok` into that failure.
+    Reply(ReplyId, Result<(), TrayError>),
+}
 
 pub struct Model {
-    pub settings: Settings,
+    settings: Settings,
     /// The server in use: `COPRESENCE_SERVER` when set, else the settings'.
-    pub server: String,
-    pub token_storage: TokenStorage,
-    pub storage_warning: Option<String>,
-    pub me: Option<UserCard>,
-    pub live: LiveState,
-    pub connection: Connection,
-    pub message: Option<String>,
-    pub autostart: bool,
-    /// Counts changes, for [`View::revision`].
-    pub revision: u64,
+    server: String,
+    /// Whether `COPRESENCE_TOKEN` gives the token (it is never kept or cleared).
+    token_from_environment: bool,
+    token_storage: TokenStorage,
+    storage_warning: Option<String>,
+    me: Option<UserCard>,
+    live: LiveState,
+    connection: Connection,
+    message: Option<String>,
+    autostart: bool,
+    /// The number of the running subscription (or of the last one stopped).
+    subscription: u64,
     notifier: Option<Notifier>,
 }
 
+pub const REFUSED_TOKEN: &str = "The server refused your token: sign in again in Settings.";
+const NO_TOKEN: &str = "Not signed in: enter your server and token in Settings.";
+
 impl Model {
-    pub fn new(settings: Settings, server: String) -> Model {
+    pub fn new(
+        settings: Settings,
+        server: String,
+        autostart: bool,
+        token_from_environment: bool,
+    ) -> Model {
         Model {
             settings,
             server,
+            token_from_environment,
             token_storage: TokenStorage::None,
             storage_warning: None,
             me: None,
             live: LiveState::new(),
             connection: Connection::SignedOut,
             message: None,
-            autostart: false,
-            revision: 0,
+            autostart,
+            subscription: 0,
             notifier: None,
         }
     }
 
-    /// The token was accepted: this is who we are.
-    pub fn signed_in(&mut self, me: UserCard) {
+    pub fn apply(&mut self, input: Input, now: Now) -> Vec<Effect> {
+        match input {
+            Input::Start => vec![Effect::LoadToken {
+                server: self.server.clone(),
+            }],
+            Input::TokenLoaded { server, loaded } => self.token_loaded(server, loaded),
+            Input::Feed {
+                subscription,
+                event,
+            } if subscription == self.subscription => self.feed(event, now.moment),
+            Input::Feed { .. } => Vec::new(),
+            Input::Command(reply, command) => self.command(reply, command, now),
+            Input::SignInChecked {
+                reply,
+                server,
+                outcome,
+            } => match outcome {
+                Ok(()) => {
+                    self.server = server.clone();
+                    self.settings.server = server.clone();
+                    vec![
+                        Effect::SaveSettings(self.settings.clone()),
+                        Effect::LoadToken { server },
+                        Effect::Reply(reply, Ok(())),
+                    ]
+                }
+                Err(error) => vec![Effect::Reply(reply, Err(error))],
+            },
+            Input::AutostartIs(enabled) => {
+                self.autostart = enabled;
+                Vec::new()
+            }
+            Input::Tick => match self.settings.paused_until {
+                Some(until) if until <= now.moment.now => {
+                    self.settings.paused_until = None;
+                    vec![Effect::SaveSettings(self.settings.clone())]
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
+    /// When the model next needs an [`Input::Tick`] (ms since the epoch): the end of a pause,
+    /// so the tray stops saying "paused" without waiting for anything else to happen.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.settings.paused_until
+    }
+
+    fn token_loaded(&mut self, server: String, loaded: Loaded) -> Vec<Effect> {
+        if server != self.server {
+            // Read for a server since replaced.
+            return Vec::new();
+        }
+        self.token_storage = loaded.storage;
+        self.storage_warning = loaded.warning;
+        self.subscription += 1;
+        match loaded.token {
+            Some(token) if !server.is_empty() => {
+                self.connection = Connection::Connecting;
+                self.message = None;
+                vec![Effect::Subscribe {
+                    subscription: self.subscription,
+                    server,
+                    token,
+                }]
+            }
+            _ => {
+                self.signed_out(Some(NO_TOKEN.into()));
+                vec![Effect::Unsubscribe]
+            }
+        }
+    }
+
+    fn signed_in(&mut self, me: UserCard) {
         if self.me.as_ref().map(|m| m.id) != Some(me.id) {
             self.notifier = Some(Notifier::new(me.id));
             self.live.clear();
@@ -50,8 +297,8 @@ impl Model {
         self.me = Some(me);
     }
 
-    /// No usable token: forget who we were and what we saw.
-    pub fn signed_out(&mut self, message: Option<String>) {
+    /// Forget who we were and what we saw.
+    fn signed_out(&mut self, message: Option<String>) {
         self.me = None;
         self.notifier = None;
         self.live.clear();
@@ -59,13 +306,29 @@ impl Model {
         self.message = message;
     }
 
-    pub fn offline(&mut self, message: String) {
+    fn offline(&mut self, message: String) {
         self.connection = Connection::Offline;
         self.message = Some(message);
     }
 
+    fn feed(&mut self, event: FeedEvent, at: Moment) -> Vec<Effect> {
+        match event {
+            FeedEvent::SignedIn(me) => self.signed_in(me),
+            FeedEvent::SignedOut(message) => self.signed_out(Some(message)),
+            FeedEvent::Offline(message) => self.offline(message),
+            FeedEvent::Update(update) => {
+                return self
+                    .update(&update, at)
+                    .into_iter()
+                    .map(Effect::Notify)
+                    .collect()
+            }
+        }
+        Vec::new()
+    }
+
     /// Apply one subscription update; returns what to announce.
-    pub fn apply(&mut self, update: &Update, at: Moment) -> Vec<Notice> {
+    fn update(&mut self, update: &Update, at: Moment) -> Vec<Notice> {
         match update {
             Update::Connected => {
                 self.connection = Connection::Connected;
@@ -99,23 +362,112 @@ impl Model {
                     .collect();
             }
             Update::Disconnected { error, .. } => self.offline(error.clone()),
-            Update::Fatal(error) if error.is_unauthorized() => self.signed_out(Some(
-                "The server refused your token: sign in again in Settings.".into(),
-            )),
+            Update::Fatal(error) if error.is_unauthorized() => {
+                self.signed_out(Some(REFUSED_TOKEN.into()))
+            }
             Update::Fatal(error) => self.offline(error.to_string()),
         }
         Vec::new()
     }
 
+    fn command(&mut self, reply: ReplyId, command: Command, now: Now) -> Vec<Effect> {
+        let answered = |mut effects: Vec<Effect>| {
+            effects.push(Effect::Reply(reply, Ok(())));
+            effects
+        };
+        match command {
+            Command::SetFollow { site, follow } => {
+                if follow {
+                    self.settings.unfollowed.remove(&site);
+                } else {
+                    self.settings.unfollowed.insert(site);
+                }
+                answered(vec![Effect::SaveSettings(self.settings.clone())])
+            }
+            Command::UpdatePreferences(preferences) => {
+                let start = parse_minute(&preferences.quiet_start);
+                let end = parse_minute(&preferences.quiet_end);
+                let (Some(start), Some(end)) = (start, end) else {
+                    let error =
+                        TrayError::new(ErrorCode::InvalidTime, "quiet hours need times as HH:MM");
+                    return vec![Effect::Reply(reply, Err(error))];
+                };
+                let settings = &mut self.settings;
+                settings.notify_joins = preferences.notify_joins;
+                settings.notify_saves = preferences.notify_saves;
+                settings.quiet_hours_enabled = preferences.quiet_hours_enabled;
+                settings.quiet_start_minute = start;
+                settings.quiet_end_minute = end;
+                answered(vec![Effect::SaveSettings(self.settings.clone())])
+            }
+            Command::Pause(until) => {
+                let at = now.moment.now;
+                self.settings.paused_until = Some(match until {
+                    PauseUntil::Hour => at + PAUSE_HOUR_MS,
+                    PauseUntil::Tomorrow => next_local_midnight(at, now.utc_offset_minutes),
+                });
+                answered(vec![Effect::SaveSettings(self.settings.clone())])
+            }
+            Command::Resume => {
+                self.settings.paused_until = None;
+                answered(vec![Effect::SaveSettings(self.settings.clone())])
+            }
+            Command::SetAutostart(enabled) => answered(vec![Effect::SetAutostart(enabled)]),
+            Command::SignIn { server, token } => vec![Effect::CheckSignIn {
+                reply,
+                server: server.trim().trim_end_matches('/').to_owned(),
+                token: token.trim().to_owned(),
+            }],
+            Command::SignOut => {
+                let server = self.server.clone();
+                self.subscription += 1;
+                self.signed_out(Some("Signed out.".into()));
+                self.token_storage = if self.token_from_environment {
+                    TokenStorage::Environment
+                } else {
+                    TokenStorage::None
+                };
+                self.storage_warning = None;
+                answered(vec![Effect::Unsubscribe, Effect::ClearToken { server }])
+            }
+            Command::OpenContact { site, user, kind } => match self.contact_link(&site, user, kind)
+            {
+                Ok(link) => answered(vec![Effect::Open(link)]),
+                Err(error) => vec![Effect::Reply(reply, Err(error))],
+            },
+            Command::ShowPopup { tab, site } => answered(vec![Effect::ShowPopup { tab, site }]),
+            Command::HidePopup => answered(vec![Effect::HidePopup]),
+            Command::Quit => answered(vec![Effect::Quit]),
+        }
+    }
+
+    fn contact_link(&self, site: &str, user: i64, kind: ContactKind) -> Result<String, TrayError> {
+        let member = self
+            .live
+            .site(site)
+            .and_then(|s| s.members.member(user))
+            .ok_or_else(|| {
+                TrayError::new(
+                    ErrorCode::UnknownUser,
+                    "this person is no longer on the site",
+                )
+            })?;
+        Ok(match kind {
+            ContactKind::Email => links::mailto(&member.user.email, None, None),
+            ContactKind::Teams => links::teams_chat(member.user.teams.as_deref(), None),
+        }?)
+    }
+
     /// Whether notifications are paused at `now`.
-    pub fn paused_until(&self, now: i64) -> Option<i64> {
+    fn paused_until(&self, now: i64) -> Option<i64> {
         self.settings.paused_until.filter(|until| *until > now)
     }
 
+    /// What the popup and the tray show at `now`. Its `revision` is left at 0: whoever publishes
+    /// views numbers them.
     pub fn view(&self, now: i64) -> View {
         let me = self.me.as_ref().map(|m| m.id);
         let sites = site_views(&self.live, me, |site| self.settings.follows(site));
-        let me_person = self.me.as_ref().map(crate::view::me_person);
         let mut follow: Vec<FollowChoice> = self
             .live
             .sites()
@@ -127,12 +479,12 @@ impl Model {
             .collect();
         follow.sort_by(|a, b| a.name.cmp(&b.name));
         View {
-            revision: self.revision,
+            revision: 0,
             status: Status {
                 connection: self.connection,
                 message: self.message.clone(),
             },
-            me: me_person,
+            me: self.me.as_ref().map(me_person),
             sites,
             paused_until: self.paused_until(now),
             settings: SettingsView {
@@ -159,51 +511,118 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{at, card, join, model, site, NOW};
+    use crate::fixtures::{
+        card, feed, join, model, now, reply_of, signed_in_model, site, site_with, token, NOW,
+    };
     use copresence_core::Member;
+
+    fn saved(effects: &[Effect]) -> Option<&Settings> {
+        effects.iter().find_map(|e| match e {
+            Effect::SaveSettings(settings) => Some(settings),
+            _ => None,
+        })
+    }
+
+    fn ask(model: &mut Model, command: Command) -> Vec<Effect> {
+        model.apply(Input::Command(ReplyId(7), command), now())
+    }
+
+    #[test]
+    fn at_start_the_kept_token_is_read_and_a_subscription_started_with_it() {
+        let mut model = model();
+        assert_eq!(
+            model.apply(Input::Start, now()),
+            vec![Effect::LoadToken {
+                server: "http://h.test".into()
+            }]
+        );
+        let effects = model.apply(token("http://h.test", Some("t0k")), now());
+        assert_eq!(
+            effects,
+            vec![Effect::Subscribe {
+                subscription: 1,
+                server: "http://h.test".into(),
+                token: "t0k".into()
+            }]
+        );
+        let view = model.view(NOW);
+        assert_eq!(view.status.connection, Connection::Connecting);
+        assert_eq!(view.settings.token_storage, TokenStorage::Keychain);
+    }
+
+    #[test]
+    fn without_a_token_the_app_says_how_to_sign_in() {
+        let mut model = model();
+        let effects = model.apply(token("http://h.test", None), now());
+        assert_eq!(effects, vec![Effect::Unsubscribe]);
+        let view = model.view(NOW);
+        assert_eq!(view.status.connection, Connection::SignedOut);
+        assert_eq!(view.status.message.as_deref(), Some(NO_TOKEN));
+    }
+
+    #[test]
+    fn a_stopped_subscription_changes_nothing() {
+        let mut model = signed_in_model();
+        assert!(ask(&mut model, Command::SignOut).contains(&Effect::Unsubscribe));
+        // A join the stopped task had already sent.
+        assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
+        let late = Input::Feed {
+            subscription: 1,
+            event: FeedEvent::SignedIn(card(1, "Me")),
+        };
+        model.apply(late, now());
+        let view = model.view(NOW);
+        assert!(view.me.is_none() && view.sites.is_empty());
+        assert_eq!(view.status.message.as_deref(), Some("Signed out."));
+    }
 
     #[test]
     fn joins_on_followed_sites_are_announced_and_unfollowed_ones_are_not() {
-        let mut model = model();
-        model.settings.unfollowed.insert("b".into());
-        assert_eq!(model.apply(&join("a", 2, "Ann"), at()).len(), 1);
-        assert!(model.apply(&join("b", 3, "Bo"), at()).is_empty());
+        let mut model = signed_in_model();
+        let effects = ask(
+            &mut model,
+            Command::SetFollow {
+                site: "b".into(),
+                follow: false,
+            },
+        );
+        assert!(saved(&effects).is_some_and(|s| !s.follows("b")));
+        assert_eq!(reply_of(&effects), Some(Ok(())));
+        let announced = model.apply(feed(join("a", 2, "Ann")), now());
+        assert!(matches!(&announced[..], [Effect::Notify(n)] if n.site == "a"));
+        assert!(model.apply(feed(join("b", 3, "Bo")), now()).is_empty());
         let view = model.view(NOW);
         assert_eq!(view.sites.len(), 1, "only followed sites are shown");
-        assert_eq!(
-            view.settings.sites.len(),
-            2,
-            "but every site can be followed"
-        );
+        assert_eq!(view.settings.sites.len(), 2, "every site can be followed");
     }
 
     #[test]
     fn a_snapshot_after_a_reconnect_announces_no_one() {
-        let mut model = model();
-        let mut with_ann = site("a");
-        with_ann.members = vec![Member {
-            user: card(2, "Ann"),
-            sessions: vec![],
-        }]
-        .into_iter()
-        .collect();
+        let mut model = signed_in_model();
+        let with_ann = site_with(
+            "a",
+            vec![Member {
+                user: card(2, "Ann"),
+                sessions: vec![],
+            }],
+        );
         model.apply(
-            &Update::Disconnected {
+            feed(Update::Disconnected {
                 error: "gone".into(),
                 retry_in: std::time::Duration::from_secs(1),
-            },
-            at(),
+            }),
+            now(),
         );
         assert_eq!(model.view(NOW).status.connection, Connection::Offline);
         assert!(model
-            .apply(&Update::Snapshot(vec![with_ann, site("b")]), at())
+            .apply(feed(Update::Snapshot(vec![with_ann, site("b")])), now())
             .is_empty());
         assert_eq!(model.view(NOW).status.connection, Connection::Connected);
     }
 
     #[test]
     fn a_refused_token_signs_out_and_forgets_the_roster() {
-        let mut model = model();
+        let mut model = signed_in_model();
         let refused = copresence_client::Error::Api {
             status: 401,
             code: copresence_core::ErrorCode::Unauthorized,
@@ -216,20 +635,252 @@ mod tests {
             }),
             retry_after: None,
         };
-        model.apply(&Update::Fatal(refused), at());
+        model.apply(feed(Update::Fatal(refused)), now());
         let view = model.view(NOW);
         assert_eq!(view.status.connection, Connection::SignedOut);
+        assert_eq!(view.status.message.as_deref(), Some(REFUSED_TOKEN));
         assert!(view.sites.is_empty());
         assert!(view.me.is_none());
     }
 
     #[test]
-    fn a_pause_in_the_past_is_no_pause() {
-        let mut model = model();
-        model.settings.paused_until = Some(NOW - 1);
+    fn a_pause_silences_joins_and_ends_at_its_deadline() {
+        let mut model = signed_in_model();
+        let effects = ask(&mut model, Command::Pause(PauseUntil::Hour));
+        let until = NOW + PAUSE_HOUR_MS;
+        assert_eq!(saved(&effects).and_then(|s| s.paused_until), Some(until));
+        assert_eq!(model.view(NOW).paused_until, Some(until));
+        assert_eq!(model.next_deadline(), Some(until));
+        assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
+
+        // A tick before the end changes nothing; at the end the pause is over and forgotten.
+        assert!(model.apply(Input::Tick, now()).is_empty());
+        let mut later = now();
+        later.moment.now = until;
+        let effects = model.apply(Input::Tick, later);
+        assert_eq!(saved(&effects).map(|s| s.paused_until), Some(None));
+        assert_eq!(model.next_deadline(), None);
+        assert_eq!(model.view(until).paused_until, None);
+    }
+
+    #[test]
+    fn pause_until_tomorrow_ends_at_the_next_local_midnight() {
+        let mut model = signed_in_model();
+        let mut in_paris = now();
+        in_paris.utc_offset_minutes = 60;
+        ask(&mut model, Command::Pause(PauseUntil::Tomorrow));
+        let utc_midnight = model.next_deadline().unwrap();
+        model.apply(
+            Input::Command(ReplyId(8), Command::Pause(PauseUntil::Tomorrow)),
+            in_paris,
+        );
+        let paris_midnight = model.next_deadline().unwrap();
+        assert_eq!(utc_midnight % 86_400_000, 0);
+        assert_eq!(utc_midnight - paris_midnight, 3_600_000);
+        let effects = ask(&mut model, Command::Resume);
+        assert_eq!(saved(&effects).map(|s| s.paused_until), Some(None));
         assert_eq!(model.view(NOW).paused_until, None);
-        model.settings.paused_until = Some(NOW + 1);
-        assert_eq!(model.view(NOW).paused_until, Some(NOW + 1));
-        assert!(model.apply(&join("a", 2, "Ann"), at()).is_empty());
+    }
+
+    #[test]
+    fn quiet_hours_need_times_and_a_refusal_keeps_the_settings() {
+        let mut model = signed_in_model();
+        let mut preferences = Preferences {
+            notify_joins: false,
+            notify_saves: true,
+            quiet_hours_enabled: true,
+            quiet_start: "25:00".into(),
+            quiet_end: "07:00".into(),
+        };
+        let effects = ask(&mut model, Command::UpdatePreferences(preferences.clone()));
+        assert_eq!(effects.len(), 1, "{effects:?}");
+        assert_eq!(
+            reply_of(&effects).and_then(Result::err).map(|e| e.code),
+            Some(ErrorCode::InvalidTime)
+        );
+        assert!(model.view(NOW).settings.notify_joins);
+
+        preferences.quiet_start = "21:30".into();
+        let effects = ask(&mut model, Command::UpdatePreferences(preferences));
+        assert_eq!(
+            saved(&effects).map(|s| s.quiet_start_minute),
+            Some(21 * 60 + 30)
+        );
+        let view = model.view(NOW);
+        assert!(!view.settings.notify_joins);
+        assert_eq!(view.settings.quiet_start, "21:30");
+        assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
+    }
+
+    #[test]
+    fn sign_in_keeps_the_server_only_once_the_token_is_accepted() {
+        let mut model = signed_in_model();
+        let effects = ask(
+            &mut model,
+            Command::SignIn {
+                server: " https://other.test/ ".into(),
+                token: " secret\n".into(),
+            },
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::CheckSignIn {
+                reply: ReplyId(7),
+                server: "https://other.test".into(),
+                token: "secret".into()
+            }]
+        );
+        let refused = TrayError::new(ErrorCode::Unauthorized, "no");
+        let effects = model.apply(
+            Input::SignInChecked {
+                reply: ReplyId(7),
+                server: "https://other.test".into(),
+                outcome: Err(refused.clone()),
+            },
+            now(),
+        );
+        assert_eq!(effects, vec![Effect::Reply(ReplyId(7), Err(refused))]);
+        assert_eq!(model.view(NOW).settings.server, "http://h.test");
+
+        let effects = model.apply(
+            Input::SignInChecked {
+                reply: ReplyId(7),
+                server: "https://other.test".into(),
+                outcome: Ok(()),
+            },
+            now(),
+        );
+        assert_eq!(
+            saved(&effects).map(|s| s.server.as_str()),
+            Some("https://other.test")
+        );
+        assert!(effects.contains(&Effect::LoadToken {
+            server: "https://other.test".into()
+        }));
+        assert_eq!(reply_of(&effects), Some(Ok(())));
+        // The old server's token, read late, does not start a subscription.
+        assert!(model
+            .apply(token("http://h.test", Some("old")), now())
+            .is_empty());
+    }
+
+    #[test]
+    fn sign_out_stops_the_feed_forgets_the_token_and_the_roster() {
+        let mut model = signed_in_model();
+        model.apply(feed(join("a", 2, "Ann")), now());
+        let effects = ask(&mut model, Command::SignOut);
+        assert_eq!(
+            effects,
+            vec![
+                Effect::Unsubscribe,
+                Effect::ClearToken {
+                    server: "http://h.test".into()
+                },
+                Effect::Reply(ReplyId(7), Ok(()))
+            ]
+        );
+        let view = model.view(NOW);
+        assert_eq!(view.status.connection, Connection::SignedOut);
+        assert_eq!(view.settings.token_storage, TokenStorage::None);
+        assert!(view.sites.is_empty());
+    }
+
+    #[test]
+    fn contact_links_are_built_from_what_the_app_knows_of_the_person() {
+        let mut model = signed_in_model();
+        let mut ann = card(2, "Ann");
+        ann.teams = Some("ann@x.test".into());
+        let bo = card(3, "Bo");
+        let on_home = |user: UserCard| Member {
+            user,
+            sessions: vec![crate::fixtures::session("s", "/")],
+        };
+        model.apply(
+            feed(Update::Snapshot(vec![site_with(
+                "a",
+                vec![on_home(ann), on_home(bo)],
+            )])),
+            now(),
+        );
+        let open = |model: &mut Model, user, kind| {
+            ask(
+                model,
+                Command::OpenContact {
+                    site: "a".into(),
+                    user,
+                    kind,
+                },
+            )
+        };
+        let effects = open(&mut model, 2, ContactKind::Teams);
+        assert!(
+            matches!(&effects[0], Effect::Open(link) if *link == format!("{}ann@x.test", links::TEAMS_CHAT_PREFIX)),
+            "{effects:?}"
+        );
+        let effects = open(&mut model, 3, ContactKind::Email);
+        assert_eq!(effects[0], Effect::Open("mailto:3@x.test".into()));
+        let code = |effects: Vec<Effect>| reply_of(&effects).and_then(Result::err).map(|e| e.code);
+        assert_eq!(
+            code(open(&mut model, 3, ContactKind::Teams)),
+            Some(ErrorCode::NoTeamsAccount)
+        );
+        assert_eq!(
+            code(open(&mut model, 9, ContactKind::Email)),
+            Some(ErrorCode::UnknownUser)
+        );
+    }
+
+    #[test]
+    fn every_command_is_answered_once() {
+        let commands = vec![
+            Command::SetFollow {
+                site: "a".into(),
+                follow: true,
+            },
+            Command::UpdatePreferences(Preferences {
+                notify_joins: true,
+                notify_saves: true,
+                quiet_hours_enabled: false,
+                quiet_start: "x".into(),
+                quiet_end: "y".into(),
+            }),
+            Command::Pause(PauseUntil::Hour),
+            Command::Resume,
+            Command::SetAutostart(true),
+            Command::SignOut,
+            Command::OpenContact {
+                site: "a".into(),
+                user: 2,
+                kind: ContactKind::Email,
+            },
+            Command::ShowPopup {
+                tab: Tab::Settings,
+                site: None,
+            },
+            Command::HidePopup,
+            Command::Quit,
+        ];
+        for command in commands {
+            let effects = ask(&mut signed_in_model(), command.clone());
+            let replies = effects
+                .iter()
+                .filter(|e| matches!(e, Effect::Reply(ReplyId(7), _)))
+                .count();
+            assert_eq!(replies, 1, "{command:?} → {effects:?}");
+            assert!(
+                matches!(effects.last(), Some(Effect::Reply(..))),
+                "the answer comes after the effects it depends on: {effects:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_autostart_shown_is_the_one_the_system_reports() {
+        let mut model = signed_in_model();
+        let effects = ask(&mut model, Command::SetAutostart(true));
+        assert_eq!(effects[0], Effect::SetAutostart(true));
+        assert!(!model.view(NOW).settings.autostart);
+        model.apply(Input::AutostartIs(true), now());
+        assert!(model.view(NOW).settings.autostart);
     }
 }

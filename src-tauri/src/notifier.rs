@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::inbox::Inbox;
+use crate::model::Command;
+use crate::view::Tab;
 use copresence_core::notify::Notice;
-use tauri::AppHandle;
-
-use crate::popup;
 
 /// The body as the platform reads it. Freedesktop daemons that advertise `body-markup`
 /// (dunst, GNOME, KDE) read the body as a small subset of HTML, so a name like
@@ -45,15 +45,16 @@ fn escape_markup(text: &str) -> String {
 
 #[derive(Clone)]
 pub struct Notifications {
-    app: AppHandle,
+    /// Where a click goes: it opens the popup at the notice's site.
+    inbox: Inbox,
     /// The platform's notification id for each burst on screen.
     shown: Arc<Mutex<HashMap<u64, u32>>>,
 }
 
 impl Notifications {
-    pub fn new(app: AppHandle) -> Self {
+    pub fn new(inbox: Inbox) -> Self {
         Notifications {
-            app,
+            inbox,
             shown: Arc::default(),
         }
     }
@@ -92,9 +93,14 @@ impl Notifications {
                 return;
             }
         };
-        let app = self.app.clone();
+        let inbox = self.inbox.clone();
         let site = notice.site.clone();
-        let open_site = move || popup::show(&app, popup::Tab::Sites, Some(site));
+        let open_site = move || {
+            inbox.tell(Command::ShowPopup {
+                tab: Tab::Sites,
+                site: Some(site),
+            })
+        };
         #[cfg(all(unix, not(target_os = "macos")))]
         {
             self.shown

@@ -10,14 +10,9 @@ use tauri::{
     AppHandle, Emitter, Manager, PhysicalPosition, Rect, WebviewWindow, Window, WindowEvent,
 };
 
-pub const LABEL: &str = "popup";
+use crate::view::Tab;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Tab {
-    Sites,
-    Settings,
-}
+pub const LABEL: &str = "popup";
 
 #[derive(Debug, Clone, Serialize)]
 struct ShowEvent {

@@ -16,10 +16,22 @@ pub enum SecretError {
 }
 
 /// Where the token came from, and what to warn about.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Loaded {
     pub token: Option<String>,
     pub storage: TokenStorage,
     pub warning: Option<String>,
+}
+
+/// Never the token itself: inputs are logged.
+impl std::fmt::Debug for Loaded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("storage", &self.storage)
+            .field("warning", &self.warning)
+            .finish()
+    }
 }
 
 fn token_file(dir: &Path) -> PathBuf {

@@ -13,9 +13,10 @@ use tauri::menu::{Menu, MenuBuilder, MenuEvent, MenuItemBuilder, SubmenuBuilder}
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::popup::{self, Tab};
-use crate::shell::Shell;
-use crate::view::{Connection, View};
+use crate::inbox::Inbox;
+use crate::model::{Command, PauseUntil};
+use crate::popup;
+use crate::view::{Connection, Tab, View};
 
 const TRAY_ID: &str = "copresence";
 /// People listed under a site in the menu before "+N more".
@@ -104,6 +105,20 @@ impl MenuAction {
             MenuAction::Resume => "resume".into(),
             MenuAction::Settings => "settings".into(),
             MenuAction::Quit => "quit".into(),
+        }
+    }
+
+    /// What the model is told when the item is chosen.
+    pub fn command(self) -> Command {
+        let popup = |tab, site| Command::ShowPopup { tab, site };
+        match self {
+            MenuAction::Open => popup(Tab::Sites, None),
+            MenuAction::OpenSite(site) => popup(Tab::Sites, Some(site)),
+            MenuAction::Settings => popup(Tab::Settings, None),
+            MenuAction::PauseForAnHour => Command::Pause(PauseUntil::Hour),
+            MenuAction::PauseUntilTomorrow => Command::Pause(PauseUntil::Tomorrow),
+            MenuAction::Resume => Command::Resume,
+            MenuAction::Quit => Command::Quit,
         }
     }
 
@@ -263,40 +278,16 @@ pub fn update(app: &AppHandle, view: &View) {
 }
 
 fn on_menu_event(app: &AppHandle, event: MenuEvent) {
-    let shell = app.state::<std::sync::Arc<Shell>>();
-    let Some(action) = MenuAction::from_id(event.id().as_ref()) else {
-        return;
-    };
-    let result = match action {
-        MenuAction::Open => {
-            shell.show_popup(Tab::Sites, None);
-            Ok(())
-        }
-        MenuAction::OpenSite(site) => {
-            shell.show_popup(Tab::Sites, Some(site));
-            Ok(())
-        }
-        MenuAction::Settings => {
-            shell.show_popup(Tab::Settings, None);
-            Ok(())
-        }
-        MenuAction::PauseForAnHour => shell.pause(false),
-        MenuAction::PauseUntilTomorrow => shell.pause(true),
-        MenuAction::Resume => shell.resume(),
-        MenuAction::Quit => {
-            app.exit(0);
-            Ok(())
-        }
-    };
-    if let Err(error) = result {
-        tracing::warn!(code = error.code, message = %error.message, "tray menu action failed");
+    if let Some(action) = MenuAction::from_id(event.id().as_ref()) {
+        app.state::<Inbox>().tell(action.command());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{at, member, model, site, site_with, NOW};
+    use crate::fixtures::{feed, member, now, signed_in_model, site, site_with, NOW};
+    use crate::model::{Command, Input, PauseUntil, ReplyId};
     use copresence_client::Update;
 
     fn labels(entries: &[Entry]) -> Vec<String> {
@@ -332,13 +323,13 @@ mod tests {
 
     #[test]
     fn the_menu_lists_who_is_where_then_the_actions() {
-        let mut model = model();
+        let mut model = signed_in_model();
         let crowd: Vec<_> = (2..=9)
             .map(|id| member(id, &format!("P{id}"), "/"))
             .collect();
         model.apply(
-            &Update::Snapshot(vec![site_with("a", crowd), site("b")]),
-            at(),
+            feed(Update::Snapshot(vec![site_with("a", crowd), site("b")])),
+            now(),
         );
         let view = model.view(NOW);
         let entries = entries(&view);
@@ -361,8 +352,11 @@ mod tests {
 
     #[test]
     fn paused_the_menu_offers_resume_and_alone_the_icon_is_idle() {
-        let mut model = model();
-        model.settings.paused_until = Some(NOW + 60_000);
+        let mut model = signed_in_model();
+        model.apply(
+            Input::Command(ReplyId(1), Command::Pause(PauseUntil::Hour)),
+            now(),
+        );
         let view = model.view(NOW);
         let shown = labels(&entries(&view));
         assert_eq!(

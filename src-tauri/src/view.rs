@@ -11,6 +11,14 @@ use serde::Serialize;
 /// How many avatar colours the popup's palette has.
 pub const PALETTE: usize = 8;
 
+/// The popup's two tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tab {
+    Sites,
+    Settings,
+}
+
 /// The connection as the user sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,155 @@
+//! Performing what the model asks for: the one place the app touches the world — the settings
+//! file, the keychain, the subscription task, the notifier, the system's opener, the start at
+//! login, the popup window. Each [`Effect`] either is done here and now, or starts work whose
+//! result comes back later as an [`Input`] through the [`Inbox`] (a sign-in check waits on the
+//! network; the owning task does not).
+
+use std::path::PathBuf;
+
+use copresence_client::Client;
+use copresence_core::links;
+use tauri::AppHandle;
+use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::error::{ErrorCode, TrayError};
+use crate::inbox::Inbox;
+use crate::model::{Effect, Input};
+use crate::notifier::Notifications;
+use crate::{popup, secret, settings, sync};
+
+pub struct Effects {
+    app: AppHandle,
+    inbox: Inbox,
+    config_dir: PathBuf,
+    notifications: Notifications,
+    subscription: Option<tauri::async_runtime::JoinHandle<()>>,
+}
+
+impl Effects {
+    pub fn new(app: AppHandle, inbox: Inbox, config_dir: PathBuf) -> Effects {
+        Effects {
+            notifications: Notifications::new(inbox.clone()),
+            app,
+            inbox,
+            config_dir,
+            subscription: None,
+        }
+    }
+
+    /// Do `effect`. What it learns comes back as an input to apply next; a failure is for the
+    /// command that asked for it. [`Effect::Reply`] is not an effect on the world: the owning
+    /// task answers it.
+    pub async fn perform(&mut self, effect: Effect) -> Result<Option<Input>, TrayError> {
+        match effect {
+            Effect::LoadToken { server } => {
+                let dir = self.config_dir.clone();
+                let read = server.clone();
+                // The keychain answers over D-Bus or a system call that may block.
+                let loaded = tokio::task::spawn_blocking(move || secret::load(&dir, &read))
+                    .await
+                    .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?;
+                return Ok(Some(Input::TokenLoaded { server, loaded }));
+            }
+            Effect::Subscribe {
+                subscription,
+                server,
+                token,
+            } => {
+                self.unsubscribe();
+                self.subscription = Some(tauri::async_runtime::spawn(sync::run(
+                    self.inbox.clone(),
+                    subscription,
+                    server,
+                    token,
+                )));
+            }
+            Effect::Unsubscribe => self.unsubscribe(),
+            Effect::CheckSignIn {
+                reply,
+                server,
+                token,
+            } => {
+                let (inbox, dir) = (self.inbox.clone(), self.config_dir.clone());
+                tauri::async_runtime::spawn(async move {
+                    let outcome = check_and_keep(dir, &server, token).await;
+                    inbox.send(Input::SignInChecked {
+                        reply,
+                        server,
+                        outcome,
+                    });
+                });
+            }
+            Effect::ClearToken { server } => secret::clear(&self.config_dir, &server),
+            Effect::SaveSettings(settings) => settings::save(&self.config_dir, &settings)
+                .map_err(|e| TrayError::new(ErrorCode::SettingsNotSaved, e.to_string()))?,
+            Effect::SetAutostart(enabled) => {
+                let launcher = self.app.autolaunch();
+                let changed = if enabled {
+                    launcher.enable()
+                } else {
+                    launcher.disable()
+                };
+                let now = launcher.is_enabled().unwrap_or(enabled && changed.is_ok());
+                changed.map_err(|e| TrayError::new(ErrorCode::AutostartFailed, e.to_string()))?;
+                return Ok(Some(Input::AutostartIs(now)));
+            }
+            Effect::Notify(notice) => self.notifications.show(notice),
+            Effect::Open(link) => open_link(&self.app, &link)?,
+            Effect::ShowPopup { tab, site } => popup::show(&self.app, tab, site),
+            Effect::HidePopup => popup::hide(&self.app),
+            Effect::Quit => self.app.exit(0),
+            Effect::Reply(..) => {}
+        }
+        Ok(None)
+    }
+
+    fn unsubscribe(&mut self) {
+        if let Some(task) = self.subscription.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Whether the start at login is on; renewed when it is: the entry (the registry's Run key on
+/// Windows, a launch agent on macOS, an autostart file on Linux) names this executable, which
+/// may have moved since — an unzipped folder, a newer version beside the old.
+pub fn renew_autostart(app: &AppHandle) -> bool {
+    let launcher = app.autolaunch();
+    let enabled = launcher.is_enabled().unwrap_or(false);
+    if enabled {
+        if let Err(error) = launcher.enable() {
+            tracing::warn!(%error, "cannot renew the start at login");
+        }
+    }
+    enabled
+}
+
+/// Ask the server who `token` is; keep it only if the server knows it.
+async fn check_and_keep(dir: PathBuf, server: &str, token: String) -> Result<(), TrayError> {
+    let client = Client::new(server, &token)?;
+    client.me().await?;
+    let server = server.to_owned();
+    tokio::task::spawn_blocking(move || secret::store(&dir, &server, &token))
+        .await
+        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?
+        .map(|_| ())
+        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))
+}
+
+/// Hand a contact link to the operating system — only the two kinds this app builds.
+fn open_link(app: &AppHandle, link: &str) -> Result<(), TrayError> {
+    let allowed = link.starts_with("mailto:") || link.starts_with(links::TEAMS_CHAT_PREFIX);
+    if !allowed {
+        return Err(TrayError::new(
+            ErrorCode::OpenFailed,
+            "refusing to open this kind of link",
+        ));
+    }
+    app.opener().open_url(link, None::<&str>).map_err(|e| {
+        TrayError::new(
+            ErrorCode::OpenFailed,
+            format!("could not open the link: {e}"),
+        )
+    })
+}
