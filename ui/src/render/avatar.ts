@@ -1,0 +1,44 @@
+/**
+ * An avatar: the coloured circle with initials that stands for a person in the header, the
+ * toolbar, the "+N" list, the page tree and the card.
+ *
+ * Wherever it stands for someone on a site it is a button that opens their card; each one gets
+ * a `data-focus` key of its own (site, place, person) so focus returns to the very avatar that
+ * opened the card, though the same person shows in several places.
+ */
+
+import type { Person } from "../types";
+import type { Ctx } from "./context";
+import { el, type Attrs } from "./dom";
+
+/** The coloured circle with initials, as a button or a span; `ring` marks you among others. */
+export function avatarFace<K extends "button" | "span">(
+  p: Person,
+  tag: K,
+  ring = p.is_me,
+  attrs: Attrs = {},
+): HTMLElementTagNameMap[K] {
+  const colour = ((Math.trunc(p.colour) % 8) + 8) % 8;
+  return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, p.initials || "?");
+}
+
+/** `p` on `site`, at `where` (the toolbar, the list, a page row), opening their card on a click. */
+export function avatar(ctx: Ctx, site: string, p: Person, where: string): HTMLButtonElement {
+  const label = p.page_title ? `${p.name} — ${p.page_title}` : p.name;
+  const focusKey = `avatar:${site}:${where}:${p.user_id}`;
+  const b = avatarFace(p, "button", p.is_me, {
+    type: "button",
+    "data-testid": "avatar",
+    "data-user-id": p.user_id,
+    "data-name": p.name,
+    "data-focus": focusKey,
+    title: label,
+    "aria-label": p.is_me ? `${label} (you)` : label,
+  });
+  b.addEventListener("click", () => {
+    ctx.ui.card = { site, userId: p.user_id, error: null, opener: focusKey };
+    ctx.ui.focus = "card:close";
+    ctx.redraw();
+  });
+  return b;
+}

@@ -1,0 +1,47 @@
+// @vitest-environment jsdom
+/**
+ * The Settings tab: warnings, preferences sent whole, the token sent and then cleared, and
+ * typing that survives a presence update. Commands are fakes.
+ */
+
+import { describe, expect, it, vi } from "vitest";
+import { actions, draw, freshPopupEachTest, person, q, site, ui, view } from "./fixtures";
+
+freshPopupEachTest();
+
+describe("settings", () => {
+  it("sends the whole preferences object and the token, and clears the token after", async () => {
+    ui.tab = "settings";
+    draw(view([site()], { settings: { ...view([]).settings, storage_warning: "Stored in a file" } }));
+    expect(q('[data-testid="storage-warning"]')!.textContent).toBe("Stored in a file");
+    draw(view([site()], { settings: { ...view([]).settings, server_warning: "plain http" } }));
+    expect(q('[data-testid="server-warning"]')!.textContent).toBe("plain http");
+
+    q<HTMLInputElement>('[data-testid="notify-saves"]')!.click();
+    expect(actions.updatePreferences).toHaveBeenCalledWith({
+      notify_joins: true,
+      notify_saves: false,
+      quiet_hours_enabled: false,
+      quiet_start: "18:00",
+      quiet_end: "08:00",
+    });
+
+    const token = q<HTMLInputElement>('[data-testid="token"]')!;
+    token.value = "secret";
+    q<HTMLFormElement>('[data-testid="sign-in"]')!.requestSubmit();
+    expect(actions.signIn).toHaveBeenCalledWith("http://127.0.0.1:7878", "secret");
+    await vi.waitFor(() => expect(q<HTMLInputElement>('[data-testid="token"]')!.value).toBe(""));
+  });
+
+  it("keeps what is being typed when a presence update arrives", () => {
+    ui.tab = "settings";
+    draw(view([site()]));
+    const token = q<HTMLInputElement>('[data-testid="token"]')!;
+    token.value = "half-typed";
+    token.focus();
+
+    draw(view([site({ toolbar: [person(1, "Ann Lee")] })]));
+    expect(q<HTMLInputElement>('[data-testid="token"]')!.value).toBe("half-typed");
+    expect(document.activeElement).toBe(q('[data-testid="token"]'));
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * The Settings tab: the account (who you are signed in as, where the token is kept, warnings
+ * about either), the sign-in form, the sites you follow, what to be notified of, and starting
+ * at login.
+ *
+ * The popup rebuilds this panel only when what it shows changes, and a rebuild takes over what
+ * was being typed from the panel it replaces, so a view that arrives mid-typing loses nothing.
+ * The token only ever goes to Rust; preferences go as a whole, read back from the controls.
+ */
+
+import type { SettingsView, TokenStorage } from "../types";
+import { errorMessage, type Ctx } from "./context";
+import { button, checkbox, el } from "./dom";
+
+const STORAGE: Record<TokenStorage, string | null> = {
+  keychain: "Your token is kept in the system keychain.",
+  file: "Your token is kept in a file only you can read.",
+  environment: "Your token comes from COPRESENCE_TOKEN.",
+  none: null,
+};
+
+/** The settings tab. `previous`, the panel it replaces, lends what was being typed. */
+export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement | null): HTMLElement {
+  const { ui, actions } = ctx;
+  const field = (name: string): HTMLInputElement | null =>
+    previous?.querySelector<HTMLInputElement>(`[data-testid="${name}"]`) ?? null;
+
+  // Sign in: the token only ever goes *to* Rust.
+  const oldServer = field("server");
+  const server = el("input", {
+    type: "url",
+    id: "server",
+    "data-testid": "server",
+    "data-focus": "server",
+    "data-initial": s.server,
+    placeholder: "https://copresence.example.com",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  server.value = oldServer && oldServer.dataset.initial === s.server ? oldServer.value : s.server;
+  const token = el("input", {
+    type: "password",
+    id: "token",
+    "data-testid": "token",
+    "data-focus": "token",
+    autocomplete: "off",
+    placeholder: s.signed_in_as ? "Paste a new token to switch" : "Paste your token",
+  });
+  token.value = field("token")?.value ?? "";
+  const form = el(
+    "form",
+    { class: "sign-in", "data-testid": "sign-in" },
+    el("label", { for: "server" }, "Server"),
+    server,
+    el("label", { for: "token" }, "Token"),
+    token,
+    el(
+      "button",
+      { type: "submit", class: "primary", disabled: ui.signIn.busy, "data-focus": "sign-in" },
+      ui.signIn.busy ? "Signing in…" : "Sign in",
+    ),
+    ui.signIn.error &&
+      el("p", { class: "error-text", role: "alert", "data-testid": "sign-in-error" }, ui.signIn.error),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ui.signIn = { busy: true, error: null };
+    ctx.redraw();
+    actions.signIn(server.value.trim(), token.value).then(
+      () => {
+        ui.signIn = { busy: false, error: null };
+        // Clear the field that is on screen now (a new view may have replaced this one).
+        const current = ctx.root.querySelector<HTMLInputElement>('[data-testid="token"]');
+        if (current) current.value = "";
+        token.value = "";
+        ctx.redraw();
+      },
+      (error: unknown) => {
+        ui.signIn = { busy: false, error: errorMessage(error) };
+        ctx.redraw();
+      },
+    );
+  });
+
+  // Preferences go as a whole, read back from the controls.
+  const joins = checkbox(
+    { "data-testid": "notify-joins", "data-focus": "notify-joins" },
+    s.notify_joins,
+    "When someone joins",
+    () => sendPreferences(),
+  );
+  const saves = checkbox(
+    { "data-testid": "notify-saves", "data-focus": "notify-saves" },
+    s.notify_saves,
+    "When someone saves",
+    () => sendPreferences(),
+  );
+  const quiet = checkbox(
+    { "data-testid": "quiet-hours", "data-focus": "quiet-hours" },
+    s.quiet_hours_enabled,
+    "Quiet hours",
+    () => sendPreferences(),
+  );
+  const time = (name: string, value: string): HTMLInputElement => {
+    const input = el("input", {
+      type: "time",
+      "data-testid": name,
+      "data-focus": name,
+      "aria-label": name === "quiet-start" ? "Quiet from" : "Quiet until",
+      disabled: !s.quiet_hours_enabled,
+    });
+    input.value = value;
+    input.addEventListener("change", () => sendPreferences());
+    return input;
+  };
+  const start = time("quiet-start", s.quiet_start);
+  const end = time("quiet-end", s.quiet_end);
+  const checked = (label: HTMLLabelElement): boolean => label.querySelector("input")?.checked ?? false;
+  function sendPreferences(): void {
+    const enabled = checked(quiet);
+    start.disabled = end.disabled = !enabled;
+    ctx.run(
+      actions.updatePreferences({
+        notify_joins: checked(joins),
+        notify_saves: checked(saves),
+        quiet_hours_enabled: enabled,
+        quiet_start: start.value,
+        quiet_end: end.value,
+      }),
+    );
+  }
+
+  return el(
+    "div",
+    { class: "settings", "data-testid": "settings" },
+    el("h2", {}, "Account"),
+    s.signed_in_as
+      ? el(
+          "div",
+          { class: "account" },
+          el("span", {}, "Signed in as ", el("strong", {}, s.signed_in_as)),
+          button({ class: "quiet", "data-testid": "sign-out", "data-focus": "sign-out" }, "Sign out", () =>
+            ctx.run(actions.signOut()),
+          ),
+        )
+      : el("p", { class: "muted" }, "Not signed in."),
+    STORAGE[s.token_storage] && el("p", { class: "muted" }, STORAGE[s.token_storage]),
+    s.storage_warning &&
+      el("div", { class: "warning", role: "alert", "data-testid": "storage-warning" }, s.storage_warning),
+    s.server_warning &&
+      el("div", { class: "warning", role: "alert", "data-testid": "server-warning" }, s.server_warning),
+    form,
+    el("h2", {}, "Sites you follow"),
+    s.sites.length === 0 && el("p", { class: "muted" }, "Sign in to see your sites."),
+    ...s.sites.map((site) =>
+      checkbox(
+        { "data-testid": "follow", "data-site": site.id, "data-focus": `follow:${site.id}` },
+        site.followed,
+        site.name,
+        (follow) => ctx.run(actions.setFollow(site.id, follow)),
+      ),
+    ),
+    el("h2", {}, "Notify me"),
+    joins,
+    saves,
+    el("div", { class: "quiet-hours" }, quiet, start, el("span", { class: "muted" }, "to"), end),
+    el("h2", {}, "App"),
+    checkbox(
+      { "data-testid": "autostart", "data-focus": "autostart" },
+      s.autostart,
+      "Start at login",
+      (enabled) => ctx.run(actions.setAutostart(enabled)),
+    ),
+  );
+}

@@ -1,0 +1,40 @@
+// @vitest-environment jsdom
+/**
+ * The toolbar against hand-made sites: three avatars then "+N", the list it opens, and the
+ * line shown when nobody else is on the site.
+ */
+
+import { describe, expect, it } from "vitest";
+import { all, draw, freshPopupEachTest, names, person, q, site, view } from "./fixtures";
+
+freshPopupEachTest();
+
+describe("toolbar", () => {
+  it("shows three avatars and +2 for five others, expanding to all five", () => {
+    const others = ["Ann Lee", "Bo Chen", "Cy Diaz", "Di Eze", "Ed Fox"].map((n, i) => person(i + 1, n));
+    draw(view([site({ toolbar: others.slice(0, 3), overflow: others.slice(3) })]));
+
+    const bar = q(".toolbar")!;
+    expect(names(bar)).toEqual(["Ann Lee", "Bo Chen", "Cy Diaz"]);
+    const more = q<HTMLButtonElement>('[data-testid="overflow"]')!;
+    expect(more.textContent).toBe("+2");
+    expect(q('[data-testid="overflow-list"]')).toBeNull();
+
+    more.click();
+    const list = q('[data-testid="overflow-list"]')!;
+    expect(all("li", list).map((li) => li.querySelector(".name")?.textContent)).toEqual([
+      "Ann Lee",
+      "Bo Chen",
+      "Cy Diaz",
+      "Di Eze",
+      "Ed Fox",
+    ]);
+    expect(list.textContent).toContain("Pricing");
+  });
+
+  it("says nobody else is here when nobody is", () => {
+    draw(view([site()]));
+    expect(q(".toolbar")!.textContent).toBe("Nobody else here");
+    expect(q('[data-testid="overflow"]')).toBeNull();
+  });
+});
