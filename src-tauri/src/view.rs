@@ -244,7 +244,7 @@ pub fn site_view(state: &SiteState, me: Option<UserId>) -> SiteView {
         .enumerate()
         .map(|(index, node)| PageRow {
             path: node.path.clone(),
-            title: node.title.clone(),
+            title: pages.title(&node.path).to_owned(),
             depth: node.depth,
             has_children: !node.children.is_empty(),
             here: pages
@@ -390,5 +390,17 @@ mod tests {
         let views = site_views(&live, Some(1), |id| id != "b");
         let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["Alpha", "Site a"]);
+    }
+
+    #[test]
+    fn a_page_without_a_title_is_named_by_its_path() {
+        let mut state = site("a");
+        state.pages.push(copresence_core::Page {
+            path: "/about".into(),
+            title: "  ".into(),
+        });
+        let view = site_view(&state, Some(1));
+        let titles: Vec<&str> = view.pages.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Home", "/about"]);
     }
 }

@@ -38,6 +38,7 @@ export interface Person extends PersonSession {
 /** One page of a site's tree; rows arrive in tree order (parents before children). */
 export interface PageRow {
   path: string;
+  /** What the page is called: its title, or its path when it has none (the core's rule). */
   title: string;
   depth: number;
   has_children: boolean;

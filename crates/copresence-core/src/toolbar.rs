@@ -28,7 +28,8 @@ pub fn toolbar<'m>(members: &'m [Member], me: Option<UserId>, max_shown: usize) 
     }
 }
 
-/// Up to two initials for an avatar: "Ann Lee" → "AL", "bo" → "B".
+/// Up to two initials for an avatar: "Ann Lee" → "AL", "bo" → "B"; "?" for a name with no
+/// letter or digit.
 pub fn initials(name: &str) -> String {
     // Words that start with punctuation ("(Contractor)", "<b>Quinn</b>") would put that
     // punctuation in the circle; they are skipped unless nothing else is left.
@@ -40,11 +41,16 @@ pub fn initials(name: &str) -> String {
         .next()
         .or_else(|| name.chars().find(|c| c.is_alphanumeric()));
     let last = words.next_back();
-    first
+    let initials: String = first
         .into_iter()
         .chain(last)
         .flat_map(char::to_uppercase)
-        .collect()
+        .collect();
+    if initials.is_empty() {
+        // An avatar is never an empty circle: a name of symbols alone (or none) shows as "?".
+        return "?".into();
+    }
+    initials
 }
 
 /// A stable colour index for a user's avatar, the same on every client.
@@ -101,12 +107,12 @@ mod tests {
         assert_eq!(initials("Ann Lee"), "AL");
         assert_eq!(initials("bo"), "B");
         assert_eq!(initials("Mary Ann van Dyke"), "MD");
-        assert_eq!(initials("  "), "");
+        assert_eq!(initials("  "), "?");
         assert_eq!(initials("émile zola"), "ÉZ");
         assert_eq!(initials("Zoë <b>Quinn</b>"), "Z");
         assert_eq!(initials("(Contractor) Ann Lee"), "AL");
         assert_eq!(initials("<img src=x onerror=alert(1)>"), "SO");
-        assert_eq!(initials("<<>>"), "");
+        assert_eq!(initials("<<>>"), "?");
         assert_eq!(initials("<3"), "3");
     }
 

@@ -19,7 +19,7 @@ export function avatarFace<K extends "button" | "span">(
   attrs: Attrs = {},
 ): HTMLElementTagNameMap[K] {
   const colour = ((Math.trunc(p.colour) % 8) + 8) % 8;
-  return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, p.initials || "?");
+  return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, p.initials);
 }
 
 /** `p` on `site`, at `where` (the toolbar, the list, a page row), opening their card on a click. */
