@@ -54,6 +54,11 @@ pub async fn set_autostart(inbox: State<'_, Inbox>, enabled: bool) -> Result<(),
 }
 
 #[tauri::command]
+pub async fn set_toolbar_avatars(inbox: State<'_, Inbox>, count: usize) -> Result<(), TrayError> {
+    inbox.ask(Command::SetToolbarAvatars(count)).await
+}
+
+#[tauri::command]
 pub async fn sign_in(
     inbox: State<'_, Inbox>,
     server: String,

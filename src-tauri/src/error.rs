@@ -22,6 +22,8 @@ pub enum ErrorCode {
     SettingsNotSaved,
     TokenNotSaved,
     AutostartFailed,
+    /// A toolbar size that cannot be chosen.
+    InvalidToolbarSize,
     /// The person has no Teams account to chat with.
     NoTeamsAccount,
     /// The person's e-mail address cannot go into a link.

@@ -67,6 +67,7 @@ pub fn run() {
             commands::set_follow,
             commands::update_preferences,
             commands::set_autostart,
+            commands::set_toolbar_avatars,
             commands::sign_in,
             commands::sign_out,
             commands::pause,

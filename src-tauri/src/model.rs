@@ -11,6 +11,7 @@
 use copresence_client::{LiveState, Update};
 use copresence_core::links;
 use copresence_core::notify::{next_local_midnight, Moment, Notice, Notifier};
+use copresence_core::toolbar::TOOLBAR_AVATAR_CHOICES;
 use copresence_core::UserCard;
 use serde::Deserialize;
 
@@ -71,6 +72,8 @@ pub enum Command {
     Pause(PauseUntil),
     Resume,
     SetAutostart(bool),
+    /// How many avatars a site's toolbar shows before "+N".
+    SetToolbarAvatars(usize),
     /// Check the token against the server, keep it, and connect with it.
     SignIn {
         server: String,
@@ -413,6 +416,17 @@ impl Model {
                 answered(vec![Effect::SaveSettings(self.settings.clone())])
             }
             Command::SetAutostart(enabled) => answered(vec![Effect::SetAutostart(enabled)]),
+            Command::SetToolbarAvatars(count) if TOOLBAR_AVATAR_CHOICES.contains(&count) => {
+                self.settings.toolbar_avatars = count;
+                answered(vec![Effect::SaveSettings(self.settings.clone())])
+            }
+            Command::SetToolbarAvatars(count) => {
+                let error = TrayError::new(
+                    ErrorCode::InvalidToolbarSize,
+                    format!("a toolbar shows 3 or 4 avatars, not {count}"),
+                );
+                vec![Effect::Reply(reply, Err(error))]
+            }
             Command::SignIn { server, token } => vec![Effect::CheckSignIn {
                 reply,
                 server: server.trim().trim_end_matches('/').to_owned(),
@@ -467,7 +481,8 @@ impl Model {
     /// views numbers them.
     pub fn view(&self, now: i64) -> View {
         let me = self.me.as_ref().map(|m| m.id);
-        let sites = site_views(&self.live, me, |site| self.settings.follows(site));
+        let avatars = self.settings.toolbar_avatars();
+        let sites = site_views(&self.live, me, avatars, |site| self.settings.follows(site));
         let mut follow: Vec<FollowChoice> = self
             .live
             .sites()
@@ -502,6 +517,8 @@ impl Model {
                 quiet_start: format_minute(self.settings.quiet_start_minute),
                 quiet_end: format_minute(self.settings.quiet_end_minute),
                 autostart: self.autostart,
+                toolbar_avatars: avatars,
+                toolbar_avatar_choices: TOOLBAR_AVATAR_CHOICES.to_vec(),
                 sites: follow,
             },
         }
@@ -847,6 +864,8 @@ mod tests {
             Command::Pause(PauseUntil::Hour),
             Command::Resume,
             Command::SetAutostart(true),
+            Command::SetToolbarAvatars(4),
+            Command::SetToolbarAvatars(9),
             Command::SignOut,
             Command::OpenContact {
                 site: "a".into(),
@@ -882,5 +901,33 @@ mod tests {
         assert!(!model.view(NOW).settings.autostart);
         model.apply(Input::AutostartIs(true), now());
         assert!(model.view(NOW).settings.autostart);
+    }
+
+    #[test]
+    fn the_toolbar_shows_three_or_four_avatars_as_chosen() {
+        let mut model = signed_in_model();
+        let crowd: Vec<_> = (2..=7)
+            .map(|id| crate::fixtures::member(id, &format!("P{id}"), "/"))
+            .collect();
+        model.apply(feed(Update::Snapshot(vec![site_with("a", crowd)])), now());
+        let bar = |model: &Model| {
+            let view = model.view(NOW);
+            (view.sites[0].toolbar.len(), view.sites[0].overflow.len())
+        };
+        assert_eq!(
+            bar(&model),
+            (3, 3),
+            "three by default, as in the design studio"
+        );
+        let effects = ask(&mut model, Command::SetToolbarAvatars(4));
+        assert_eq!(saved(&effects).map(|s| s.toolbar_avatars), Some(4));
+        assert_eq!(bar(&model), (4, 2));
+        let effects = ask(&mut model, Command::SetToolbarAvatars(9));
+        assert_eq!(
+            reply_of(&effects).and_then(Result::err).map(|e| e.code),
+            Some(ErrorCode::InvalidToolbarSize)
+        );
+        assert_eq!(bar(&model), (4, 2));
+        assert_eq!(model.view(NOW).settings.toolbar_avatar_choices, [3, 4]);
     }
 }

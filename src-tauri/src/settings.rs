@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use copresence_core::notify::{Preferences, QuietHours};
+use copresence_core::toolbar::{TOOLBAR_AVATARS, TOOLBAR_AVATAR_CHOICES};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +22,8 @@ pub struct Settings {
     pub quiet_start_minute: u16,
     pub quiet_end_minute: u16,
     pub paused_until: Option<i64>,
+    /// Avatars in a site's toolbar before "+N" (one of [`TOOLBAR_AVATAR_CHOICES`]).
+    pub toolbar_avatars: usize,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             quiet_start_minute: 22 * 60,
             quiet_end_minute: 7 * 60,
             paused_until: None,
+            toolbar_avatars: TOOLBAR_AVATARS,
         }
     }
 }
@@ -41,6 +45,15 @@ impl Default for Settings {
 impl Settings {
     pub fn follows(&self, site: &str) -> bool {
         !self.unfollowed.contains(site)
+    }
+
+    /// The toolbar size, or the default when the file holds one that cannot be chosen.
+    pub fn toolbar_avatars(&self) -> usize {
+        if TOOLBAR_AVATAR_CHOICES.contains(&self.toolbar_avatars) {
+            self.toolbar_avatars
+        } else {
+            TOOLBAR_AVATARS
+        }
     }
 
     pub fn preferences(&self) -> Preferences {

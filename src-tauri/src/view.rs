@@ -4,7 +4,7 @@
 
 use copresence_client::LiveState;
 use copresence_core::pages::PageTree;
-use copresence_core::toolbar::{avatar_colour, initials, toolbar, TOOLBAR_AVATARS};
+use copresence_core::toolbar::{avatar_colour, initials, toolbar, TOOLBAR_AVATAR_CHOICES};
 use copresence_core::{Member, SaveRecord, SiteState, UserId};
 use serde::Serialize;
 
@@ -96,7 +96,7 @@ pub struct SiteView {
     pub name: String,
     pub url: String,
     pub version: i64,
-    /// At most three avatars, never you.
+    /// The first few avatars (as many as the settings say), never you.
     pub toolbar: Vec<Person>,
     /// Everyone else present: the "+N", expanding to `toolbar` followed by these.
     pub overflow: Vec<Person>,
@@ -142,6 +142,9 @@ pub struct SettingsView {
     pub quiet_start: String,
     pub quiet_end: String,
     pub autostart: bool,
+    /// Avatars in a toolbar before "+N", and the sizes that may be chosen.
+    pub toolbar_avatars: usize,
+    pub toolbar_avatar_choices: Vec<usize>,
     pub sites: Vec<FollowChoice>,
 }
 
@@ -234,10 +237,11 @@ fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
 }
 
 /// The view of one site for the user `me`.
-pub fn site_view(state: &SiteState, me: Option<UserId>) -> SiteView {
+/// The view of one site for the user `me`, with `avatars` in its toolbar before "+N".
+pub fn site_view(state: &SiteState, me: Option<UserId>, avatars: usize) -> SiteView {
     let pages = PageTree::new(&state.pages);
     let members = state.members.members();
-    let bar = toolbar(members, me, TOOLBAR_AVATARS);
+    let bar = toolbar(members, me, avatars);
     let rows = pages
         .nodes()
         .iter()
@@ -276,12 +280,13 @@ pub fn site_view(state: &SiteState, me: Option<UserId>) -> SiteView {
 pub fn site_views(
     live: &LiveState,
     me: Option<UserId>,
+    avatars: usize,
     followed: impl Fn(&str) -> bool,
 ) -> Vec<SiteView> {
     let mut sites: Vec<SiteView> = live
         .sites()
         .filter(|s| followed(&s.site.id))
-        .map(|s| site_view(s, me))
+        .map(|s| site_view(s, me, avatars))
         .collect();
     sites.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     sites
@@ -340,7 +345,7 @@ mod tests {
 
     #[test]
     fn each_row_shows_who_is_on_it_with_the_session_on_that_row() {
-        let view = site_view(&contoso(), Some(1));
+        let view = site_view(&contoso(), Some(1), 3);
         assert_eq!(on(&row(&view, "/").here), [("Me", "Home"), ("Bo", "Home")]);
         assert_eq!(
             on(&row(&view, "/products/pricing").here),
@@ -365,7 +370,7 @@ mod tests {
 
     #[test]
     fn the_toolbar_leaves_me_out_and_a_card_names_the_latest_page() {
-        let view = site_view(&contoso(), Some(1));
+        let view = site_view(&contoso(), Some(1), 3);
         let everyone: Vec<&Person> = view.toolbar.iter().chain(&view.overflow).collect();
         assert!(everyone.iter().all(|p| !p.is_me));
         assert_eq!(everyone.len(), 3);
@@ -387,7 +392,7 @@ mod tests {
         let mut zeta = site("z");
         zeta.site.name = "Alpha".into();
         live.replace([site("a"), site("b"), zeta]);
-        let views = site_views(&live, Some(1), |id| id != "b");
+        let views = site_views(&live, Some(1), 3, |id| id != "b");
         let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["Alpha", "Site a"]);
     }
@@ -399,7 +404,7 @@ mod tests {
             path: "/about".into(),
             title: "  ".into(),
         });
-        let view = site_view(&state, Some(1));
+        let view = site_view(&state, Some(1), 3);
         let titles: Vec<&str> = view.pages.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Home", "/about"]);
     }

@@ -18,6 +18,7 @@ const actions: Actions = {
   setFollow: (site, follow) => invoke("set_follow", { site, follow }),
   updatePreferences: (preferences) => invoke("update_preferences", { preferences }),
   setAutostart: (enabled) => invoke("set_autostart", { enabled }),
+  setToolbarAvatars: (count) => invoke("set_toolbar_avatars", { count }),
   signIn: (server, token) => invoke("sign_in", { server, token }),
   signOut: () => invoke("sign_out"),
   pause: (until) => invoke("pause", { until }),

@@ -92,6 +92,9 @@ export interface SettingsView {
   quiet_start: string;
   quiet_end: string;
   autostart: boolean;
+  /** Avatars in a site's toolbar before "+N", and the sizes that may be chosen. */
+  toolbar_avatars: number;
+  toolbar_avatar_choices: number[];
   sites: FollowChoice[];
 }
 

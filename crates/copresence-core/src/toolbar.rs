@@ -9,6 +9,10 @@ use crate::protocol::{Member, UserId};
 /// How many avatars a toolbar shows before "+N", as in the design studio.
 pub const TOOLBAR_AVATARS: usize = 3;
 
+/// The sizes a user may choose: the design studio's three, the model-driven app designer's
+/// four. More would crowd a site's header; fewer would hide who is there.
+pub const TOOLBAR_AVATAR_CHOICES: [usize; 2] = [3, 4];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toolbar<'m> {
     /// The avatars to draw.

@@ -15,6 +15,7 @@ export interface Actions {
   setFollow(site: string, follow: boolean): Promise<void>;
   updatePreferences(preferences: Preferences): Promise<void>;
   setAutostart(enabled: boolean): Promise<void>;
+  setToolbarAvatars(count: number): Promise<void>;
   signIn(server: string, token: string): Promise<void>;
   signOut(): Promise<void>;
   pause(until: PauseUntil): Promise<void>;

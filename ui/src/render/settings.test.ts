@@ -33,6 +33,17 @@ describe("settings", () => {
     await vi.waitFor(() => expect(q<HTMLInputElement>('[data-testid="token"]')!.value).toBe(""));
   });
 
+  it("offers the toolbar sizes Rust allows and sends the one chosen", () => {
+    ui.tab = "settings";
+    draw(view([site()], { settings: { ...view([]).settings, toolbar_avatars: 4 } }));
+    const select = q<HTMLSelectElement>('[data-testid="toolbar-avatars"]')!;
+    expect([...select.options].map((o) => o.value)).toEqual(["3", "4"]);
+    expect(select.value).toBe("4");
+    select.value = "3";
+    select.dispatchEvent(new Event("change"));
+    expect(actions.setToolbarAvatars).toHaveBeenCalledWith(3);
+  });
+
   it("keeps what is being typed when a presence update arrives", () => {
     ui.tab = "settings";
     draw(view([site()]));

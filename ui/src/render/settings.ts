@@ -171,5 +171,24 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
       "Start at login",
       (enabled) => ctx.run(actions.setAutostart(enabled)),
     ),
+    toolbarSize(ctx, s),
+  );
+}
+
+/** How many avatars a site shows before "+N": the choices come from Rust. */
+function toolbarSize(ctx: Ctx, s: SettingsView): HTMLElement {
+  const select = el(
+    "select",
+    { id: "toolbar-avatars", "data-testid": "toolbar-avatars", "data-focus": "toolbar-avatars" },
+    ...s.toolbar_avatar_choices.map((n) =>
+      el("option", { value: String(n), selected: n === s.toolbar_avatars }, String(n)),
+    ),
+  );
+  select.addEventListener("change", () => ctx.run(ctx.actions.setToolbarAvatars(Number(select.value))));
+  return el(
+    "div",
+    { class: "toolbar-size" },
+    el("label", { for: "toolbar-avatars" }, "Avatars before “+N”"),
+    select,
   );
 }
