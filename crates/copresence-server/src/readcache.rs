@@ -10,12 +10,11 @@
 
 use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-
-use crate::store::StoreError;
 
 /// What the cache may hold when no size is given, in bytes.
 pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
@@ -25,6 +24,13 @@ const ENTRY_OVERHEAD: usize = 160;
 /// After the database fails to answer, how long known answers are given without asking it
 /// again: each ask costs the pool's acquire timeout while it is away.
 const OUTAGE_BACKOFF: Duration = Duration::from_secs(1);
+
+/// A load that failed, as far as the cache needs to know: whether the database could not be
+/// reached (then a known answer is given instead), or refused for another reason (then the
+/// refusal is the answer).
+pub trait LoadError: std::fmt::Display {
+    fn is_unavailable(&self) -> bool;
+}
 
 #[derive(Debug, Clone, Copy)]
 pub enum Policy {
@@ -45,13 +51,17 @@ struct Entry {
 /// page tree. When full, the cache (moka's TinyLFU) admits a new key only if it is likely to be
 /// asked for more often than the one it would evict, so a stream of keys seen once — random
 /// tokens, say — cannot push out the answers every heartbeat needs.
-pub struct ReadCache {
+///
+/// Loads fail with `E`, which tells the cache whether the database was away ([`LoadError`]).
+pub struct ReadCache<E> {
     entries: moka::sync::Cache<String, Arc<Entry>>,
     /// Until when the database is taken to be away.
     outage_until: Mutex<Option<Instant>>,
+    /// What loads fail with; the cache holds no value of it.
+    failure: PhantomData<fn() -> E>,
 }
 
-impl Default for ReadCache {
+impl<E: LoadError> Default for ReadCache<E> {
     fn default() -> Self {
         ReadCache::new(DEFAULT_MAX_BYTES)
     }
@@ -78,15 +88,16 @@ fn weight_of<T: Serialize>(key: &str, value: &T) -> u32 {
     u32::try_from(key.len() + counter.0 + ENTRY_OVERHEAD).unwrap_or(u32::MAX)
 }
 
-impl ReadCache {
+impl<E: LoadError> ReadCache<E> {
     /// A cache holding about `max_bytes` of answers.
-    pub fn new(max_bytes: u64) -> ReadCache {
+    pub fn new(max_bytes: u64) -> ReadCache<E> {
         ReadCache {
             entries: moka::sync::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|_key: &String, entry: &Arc<Entry>| entry.weight)
                 .build(),
             outage_until: Mutex::new(None),
+            failure: PhantomData,
         }
     }
 
@@ -130,10 +141,10 @@ impl ReadCache {
     }
 
     /// The answer for `key`: from memory or from `load`, as `policy` says.
-    pub async fn get<T, F>(&self, key: String, policy: Policy, load: F) -> Result<T, StoreError>
+    pub async fn get<T, F>(&self, key: String, policy: Policy, load: F) -> Result<T, E>
     where
         T: Clone + Serialize + Send + Sync + 'static,
-        F: Future<Output = Result<T, StoreError>>,
+        F: Future<Output = Result<T, E>>,
     {
         self.get_kept_if(key, policy, |_| true, load).await
     }
@@ -147,10 +158,10 @@ impl ReadCache {
         policy: Policy,
         worth_keeping: impl Fn(&T) -> bool,
         load: F,
-    ) -> Result<T, StoreError>
+    ) -> Result<T, E>
     where
         T: Clone + Serialize + Send + Sync + 'static,
-        F: Future<Output = Result<T, StoreError>>,
+        F: Future<Output = Result<T, E>>,
     {
         let cached = self.cached::<T>(&key);
         if let (Policy::Fresh(ttl), Some((loaded, value))) = (policy, &cached) {
@@ -172,7 +183,7 @@ impl ReadCache {
                 }
                 Ok(value)
             }
-            Err(StoreError::Unavailable(error)) => {
+            Err(error) if error.is_unavailable() => {
                 *self.outage_until.lock().unwrap_or_else(|e| e.into_inner()) =
                     Some(Instant::now() + OUTAGE_BACKOFF);
                 match cached {
@@ -180,7 +191,7 @@ impl ReadCache {
                         tracing::debug!(%error, "database unavailable; answering from memory");
                         Ok(value)
                     }
-                    None => Err(StoreError::Unavailable(error)),
+                    None => Err(error),
                 }
             }
             Err(other) => Err(other),
@@ -192,13 +203,28 @@ impl ReadCache {
 mod tests {
     use super::*;
 
-    fn down() -> StoreError {
-        StoreError::Unavailable(sqlx::Error::PoolTimedOut)
+    /// How a test's load fails: the database away, or a refusal of its own.
+    #[derive(Debug)]
+    enum Failure {
+        Down,
+        Refused,
+    }
+
+    impl std::fmt::Display for Failure {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "{self:?}")
+        }
+    }
+
+    impl LoadError for Failure {
+        fn is_unavailable(&self) -> bool {
+            matches!(self, Failure::Down)
+        }
     }
 
     #[tokio::test]
     async fn fresh_answers_from_memory_then_reloads() {
-        let cache = ReadCache::default();
+        let cache = ReadCache::<Failure>::default();
         let policy = Policy::Fresh(Duration::from_secs(60));
         let first = cache
             .get("k".into(), policy, async { Ok(1) })
@@ -221,7 +247,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_are_bounded_by_bytes_and_keys_seen_once_do_not_evict_hot_ones() {
-        let cache = ReadCache::new(200_000);
+        let cache = ReadCache::<Failure>::new(200_000);
         let policy = Policy::Fresh(Duration::from_secs(60));
         let hot: Vec<String> = (0..20).map(|i| format!("hot:{i}")).collect();
         for _ in 0..5 {
@@ -269,7 +295,7 @@ mod tests {
 
     #[tokio::test]
     async fn fallback_always_loads_and_covers_an_outage() {
-        let cache = ReadCache::default();
+        let cache = ReadCache::<Failure>::default();
         let policy = Policy::Fallback;
         assert_eq!(
             cache
@@ -286,13 +312,13 @@ mod tests {
             2
         );
         let during = cache
-            .get::<i32, _>("k".into(), policy, async { Err(down()) })
+            .get::<i32, _>("k".into(), policy, async { Err(Failure::Down) })
             .await;
         assert_eq!(during.unwrap(), 2);
         let unknown = cache
-            .get::<i32, _>("other".into(), policy, async { Err(down()) })
+            .get::<i32, _>("other".into(), policy, async { Err(Failure::Down) })
             .await;
-        assert!(matches!(unknown, Err(StoreError::Unavailable(_))));
+        assert!(matches!(unknown, Err(Failure::Down)));
         // Just after an outage, known answers come from memory without asking again.
         let asked = std::sync::atomic::AtomicBool::new(false);
         let during = cache
@@ -304,12 +330,10 @@ mod tests {
         assert_eq!(during.unwrap(), 2);
         assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
         // Other refusals are not outages.
-        let fresh = ReadCache::default();
+        let fresh = ReadCache::<Failure>::default();
         let invalid = fresh
-            .get::<i32, _>("k".into(), policy, async {
-                Err(StoreError::Invalid("no".into()))
-            })
+            .get::<i32, _>("k".into(), policy, async { Err(Failure::Refused) })
             .await;
-        assert!(matches!(invalid, Err(StoreError::Invalid(_))));
+        assert!(matches!(invalid, Err(Failure::Refused)));
     }
 }

@@ -1,0 +1,41 @@
+//! Users: who someone is, and whose card another member may see.
+//!
+//! Users come from the organisation file (`import`); here they are only read. A card is seen
+//! by its owner and by whoever shares a site with them: to anyone else, the user does not exist.
+
+use copresence_core::{UserCard, UserId};
+
+use super::{user_from, Store, StoreError, FRESH};
+
+impl Store {
+    /// A user's card, if `viewer` may see it: themselves, or someone sharing a site with them.
+    pub async fn user_visible_to(
+        &self,
+        viewer: UserId,
+        user: UserId,
+    ) -> Result<Option<UserCard>, StoreError> {
+        let key = format!("visible:{viewer}:{user}");
+        self.cache
+            .get(key, FRESH, async {
+            let row = sqlx::query(
+                "SELECT u.id, u.name, u.email, u.teams FROM users u WHERE u.id = $1 AND (u.id = $2 OR EXISTS (
+                     SELECT 1 FROM memberships a JOIN memberships b ON a.site_id = b.site_id
+                     WHERE a.user_id = $1 AND b.user_id = $2))",
+            )
+            .bind(user)
+            .bind(viewer)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+            })
+            .await
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserCard>, StoreError> {
+        let row = sqlx::query("SELECT id, name, email, teams FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+    }
+}
