@@ -4,7 +4,7 @@
 
 use copresence_client::LiveState;
 use copresence_core::pages::PageTree;
-use copresence_core::toolbar::{avatar_colour, initials, toolbar, TOOLBAR_AVATAR_CHOICES};
+use copresence_core::toolbar::{avatar_colour, initials, toolbar};
 use copresence_core::{Member, SaveRecord, SiteState, UserId};
 use serde::Serialize;
 
