@@ -15,12 +15,14 @@
 //! - [`runtime`] (the owning task), [`inbox`] (the way in), [`effects`] (the only code that
 //!   touches the world: [`settings`] kept as JSON, [`secret`] in the keychain or a private
 //!   file, [`notifier`] for native notifications, the opener, the start at login, [`popup`]).
+//! - [`do_not_disturb`]: the desktop's own "do not disturb", followed and sent as an input.
 //! - [`tray`]: icon states and the menu with typed actions, tested without a desktop;
 //!   [`popup`]: the window; [`desktop`]: the app's identity to the desktop (the Windows
 //!   AppUserModelID, the macOS bundle identifier), so notifications are shown as its own.
 
 pub mod commands;
 pub mod desktop;
+pub mod do_not_disturb;
 pub mod effects;
 pub mod error;
 #[cfg(test)]

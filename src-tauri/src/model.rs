@@ -131,6 +131,8 @@ pub enum Input {
     },
     /// Whether the app now starts at login, after [`Effect::SetAutostart`].
     AutostartIs(bool),
+    /// Whether the desktop's own "do not disturb" is on ([`crate::do_not_disturb`]).
+    DoNotDisturb(bool),
     /// [`Model::next_deadline`] has passed.
     Tick,
 }
@@ -188,6 +190,8 @@ pub struct Model {
     connection: Connection,
     message: Option<String>,
     autostart: bool,
+    /// The desktop's "do not disturb": silences notifications like a pause.
+    do_not_disturb: bool,
     /// The number of the running subscription (or of the last one stopped).
     subscription: u64,
     notifier: Option<Notifier>,
@@ -214,6 +218,7 @@ impl Model {
             connection: Connection::SignedOut,
             message: None,
             autostart,
+            do_not_disturb: false,
             subscription: 0,
             notifier: None,
         }
@@ -249,6 +254,10 @@ impl Model {
             },
             Input::AutostartIs(enabled) => {
                 self.autostart = enabled;
+                Vec::new()
+            }
+            Input::DoNotDisturb(on) => {
+                self.do_not_disturb = on;
                 Vec::new()
             }
             Input::Tick => match self.settings.paused_until {
@@ -358,7 +367,7 @@ impl Model {
                     return Vec::new();
                 };
                 let followed = self.settings.follows(site_id);
-                let preferences = self.settings.preferences();
+                let preferences = self.settings.preferences(self.do_not_disturb);
                 return notifier
                     .notice(event, site, followed, &preferences, at)
                     .into_iter()
@@ -502,6 +511,7 @@ impl Model {
             me: self.me.as_ref().map(me_person),
             sites,
             paused_until: self.paused_until(now),
+            do_not_disturb: self.do_not_disturb,
             settings: SettingsView {
                 server: self.server.clone(),
                 signed_in_as: self
@@ -929,5 +939,22 @@ mod tests {
         );
         assert_eq!(bar(&model), (4, 2));
         assert_eq!(model.view(NOW).settings.toolbar_avatar_choices, [3, 4]);
+    }
+
+    #[test]
+    fn the_desktops_do_not_disturb_silences_like_a_pause_while_it_lasts() {
+        let mut model = signed_in_model();
+        model.apply(Input::DoNotDisturb(true), now());
+        assert!(model.view(NOW).do_not_disturb);
+        assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
+        assert_eq!(
+            model.view(NOW).sites[0].toolbar.len(),
+            1,
+            "but Ann is shown"
+        );
+        model.apply(Input::DoNotDisturb(false), now());
+        assert!(!model.view(NOW).do_not_disturb);
+        let announced = model.apply(feed(join("b", 3, "Bo")), now());
+        assert!(matches!(&announced[..], [Effect::Notify(_)]));
     }
 }

@@ -1,7 +1,8 @@
 //! The one task that owns the [`Model`]: it reads the [`Inbox`] in order, applies each input,
 //! performs the effects, answers commands, and publishes the view on a `watch` that the tray
 //! and the popup render from. Between inputs it sleeps until the model's next deadline (the end
-//! of a pause), which then arrives as an [`Input::Tick`].
+//! of a pause), which then arrives as an [`Input::Tick`]. It also starts the watch on the
+//! desktop's "do not disturb", another source of inputs.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -16,8 +17,8 @@ use crate::effects::Effects;
 use crate::error::TrayError;
 use crate::inbox::{Inbox, Message};
 use crate::model::{Effect, Input, Model, Now, ReplyId};
-use crate::tray;
 use crate::view::View;
+use crate::{do_not_disturb, tray};
 
 /// The latest view, for whoever renders it (and the popup's `view` command).
 pub type Views = watch::Receiver<View>;
@@ -44,6 +45,7 @@ pub fn start(
     config_dir: PathBuf,
 ) -> Views {
     let (publish, views) = watch::channel(model.view(now().moment.now));
+    tauri::async_runtime::spawn(do_not_disturb::watch(inbox.clone()));
     let effects = Effects::new(app.clone(), inbox, config_dir);
     tauri::async_runtime::spawn(own(model, effects, messages, publish));
     tauri::async_runtime::spawn(render(app.clone(), views.clone()));

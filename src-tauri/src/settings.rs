@@ -56,7 +56,9 @@ impl Settings {
         }
     }
 
-    pub fn preferences(&self) -> Preferences {
+    /// The notification rules' preferences, with whether the desktop's own "do not disturb" is on
+    /// (which the desktop decides, not these settings).
+    pub fn preferences(&self, do_not_disturb: bool) -> Preferences {
         Preferences {
             on_joins: self.notify_joins,
             on_saves: self.notify_saves,
@@ -65,6 +67,7 @@ impl Settings {
                 end_minute: self.quiet_end_minute,
             }),
             paused_until: self.paused_until,
+            do_not_disturb,
         }
     }
 }

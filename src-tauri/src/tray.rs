@@ -149,6 +149,9 @@ pub fn entries(view: &View) -> Vec<Entry> {
     if view.paused_until.is_some() {
         entries.push(Entry::Info("Notifications paused".into()));
     }
+    if view.do_not_disturb {
+        entries.push(Entry::Info("Do Not Disturb is on".into()));
+    }
     entries.push(Entry::Separator);
     for site in &view.sites {
         let people: Vec<_> = site.toolbar.iter().chain(&site.overflow).collect();

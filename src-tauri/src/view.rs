@@ -159,6 +159,8 @@ pub struct View {
     pub sites: Vec<SiteView>,
     /// Notifications are paused until then (ms since the epoch).
     pub paused_until: Option<i64>,
+    /// The desktop's own "do not disturb" is on: nothing is announced while it is.
+    pub do_not_disturb: bool,
     pub settings: SettingsView,
 }
 

@@ -129,8 +129,11 @@ impl Desktop {
         let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
         wait_until("Xvfb", Duration::from_secs(10), || socket.exists());
 
+        // Services the bus starts (dconf, which keeps GNOME's settings) get the desktop's
+        // own configuration directory, as every program in it does.
         let mut bus = Command::new(require("dbus-daemon"))
             .args(["--session", "--nofork", "--print-address=1"])
+            .envs(desktop.environment())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -190,13 +193,25 @@ impl Desktop {
         self.dir.path().join("notify.log")
     }
 
+    /// What every program in this desktop session sees: its own configuration and cache
+    /// directories (so GNOME's settings are the session's, not the machine's), and a GNOME
+    /// session, whose "show banners" setting the tray app follows.
+    fn environment(&self) -> [(&'static str, PathBuf); 3] {
+        [
+            ("XDG_CONFIG_HOME", self.dir.path().join("config")),
+            ("XDG_CACHE_HOME", self.dir.path().join("cache")),
+            ("XDG_CURRENT_DESKTOP", PathBuf::from("GNOME")),
+        ]
+    }
+
     /// A command that runs inside this desktop session.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
         command
             .env("DISPLAY", &self.display)
             .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
-            .env("NO_AT_BRIDGE", "1");
+            .env("NO_AT_BRIDGE", "1")
+            .envs(self.environment());
         command
     }
 
@@ -531,7 +546,6 @@ impl TrayApp {
             .env("COPRESENCE_SERVER", server)
             .env("COPRESENCE_TOKEN", token)
             .env("COPRESENCE_OPEN_POPUP", "1")
-            .env("XDG_CONFIG_HOME", desktop.dir.path().join("config"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

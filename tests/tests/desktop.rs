@@ -219,6 +219,63 @@ async fn tray_end_to_end() {
         t.menu_labels().iter().any(|l| l == "Pause notifications")
     });
 
+    // The desktop's own Do Not Disturb silences the app as its Pause does, for as long as it
+    // is on: dunst's pause, then GNOME's "show banners" off. Each time Ann (gone with her
+    // one-off session's TTL) comes back, is shown, and is not announced.
+    let quiet_modes: [(&str, [&str; 3], [&str; 3]); 2] = [
+        (
+            "dunstctl",
+            ["set-paused", "true", ""],
+            ["set-paused", "false", ""],
+        ),
+        (
+            "gsettings",
+            [
+                "set",
+                "org.gnome.desktop.notifications",
+                "show-banners false",
+            ],
+            [
+                "set",
+                "org.gnome.desktop.notifications",
+                "show-banners true",
+            ],
+        ),
+    ];
+    for (tool, on, off) in quiet_modes {
+        let args = |words: [&str; 3]| -> Vec<String> {
+            words
+                .iter()
+                .flat_map(|w| w.split_whitespace())
+                .map(str::to_owned)
+                .collect()
+        };
+        tray.wait_until("Ann gone", wait, |t| {
+            !t.menu_labels().iter().any(|l| l.contains("Ann Lee"))
+        });
+        run_ok(desktop.command(tool).args(args(on)));
+        tray.wait_until("Do Not Disturb", wait, |t| {
+            t.menu_labels().iter().any(|l| l == "Do Not Disturb is on")
+        });
+        app.wait_for(r#"[data-testid="do-not-disturb"]"#, wait)
+            .await;
+        let before = desktop.notifications().len();
+        run_ok(cli(&server, &ann_token).args(["join", "contoso", "/", "--once"]));
+        tray.wait_until("Ann back", wait, |t| {
+            t.menu_labels().iter().any(|l| l == "    Ann Lee — Home")
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        let during: Vec<_> = desktop.notifications().into_iter().skip(before).collect();
+        assert!(
+            during.is_empty(),
+            "notified during {tool}'s Do Not Disturb: {during:#?}"
+        );
+        run_ok(desktop.command(tool).args(args(off)));
+        tray.wait_until("Do Not Disturb over", wait, |t| {
+            !t.menu_labels().iter().any(|l| l == "Do Not Disturb is on")
+        });
+    }
+
     // The server goes away: the popup and the tray say so.
     server.stop().await;
     app.wait_for(r#"[data-testid="banner"][data-connection="offline"]"#, wait)

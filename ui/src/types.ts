@@ -108,6 +108,8 @@ export interface View {
   sites: SiteView[];
   /** Notifications are paused until then (ms since the epoch). */
   paused_until: number | null;
+  /** The desktop's own Do Not Disturb is on: nothing is announced while it is. */
+  do_not_disturb: boolean;
   settings: SettingsView;
 }
 

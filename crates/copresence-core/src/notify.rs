@@ -50,6 +50,9 @@ pub struct Preferences {
     pub quiet_hours: Option<QuietHours>,
     /// Notifications are paused until this time (ms since the epoch).
     pub paused_until: Option<i64>,
+    /// The desktop's own "do not disturb" is on: it silences like a pause, for as long as the
+    /// desktop says so.
+    pub do_not_disturb: bool,
 }
 
 impl Default for Preferences {
@@ -59,6 +62,7 @@ impl Default for Preferences {
             on_saves: true,
             quiet_hours: None,
             paused_until: None,
+            do_not_disturb: false,
         }
     }
 }
@@ -75,7 +79,8 @@ pub struct Moment {
 impl Preferences {
     /// Whether nothing at all may be shown now.
     pub fn silenced(&self, at: Moment) -> bool {
-        self.paused_until.is_some_and(|until| at.now < until)
+        self.do_not_disturb
+            || self.paused_until.is_some_and(|until| at.now < until)
             || self
                 .quiet_hours
                 .is_some_and(|q| q.contains(at.local_minute))
@@ -580,6 +585,13 @@ mod tests {
         };
         assert!(notifier
             .notice(&join(2, "Ann", NOW), &s, true, &paused, moment(NOW))
+            .is_none());
+        let do_not_disturb = Preferences {
+            do_not_disturb: true,
+            ..Preferences::default()
+        };
+        assert!(notifier
+            .notice(&join(2, "Ann", NOW), &s, true, &do_not_disturb, moment(NOW))
             .is_none());
         let quiet = Preferences {
             quiet_hours: Some(QuietHours {

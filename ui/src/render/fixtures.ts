@@ -61,6 +61,7 @@ export function view(sites: SiteView[], over: Partial<View> = {}): View {
     me: person(99, "You Self", { is_me: true }),
     sites,
     paused_until: null,
+    do_not_disturb: false,
     settings: {
       server: "http://127.0.0.1:7878",
       signed_in_as: "you@example.com",

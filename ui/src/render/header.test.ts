@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 /**
- * The top of the popup: the connection banner shows while the connection is not live.
+ * The top of the popup: the connection banner shows while the connection is not live, and a
+ * strip while the desktop's Do Not Disturb is on.
  */
 
 import { describe, expect, it } from "vitest";
@@ -18,5 +19,14 @@ describe("banner", () => {
 
     draw(view([site()]));
     expect(q('[data-testid="banner"]')).toBeNull();
+  });
+});
+
+describe("do not disturb", () => {
+  it("says the desktop silences notifications while its Do Not Disturb is on", () => {
+    draw(view([site()], { do_not_disturb: true }));
+    expect(q('[data-testid="do-not-disturb"]')!.textContent).toContain("Do Not Disturb is on");
+    draw(view([site()]));
+    expect(q('[data-testid="do-not-disturb"]')).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The top of the popup: the header (the app, who you are, the tabs, the pause menu), then the
- * strips that say something about the whole app — notifications paused, the connection when
+ * strips that say something about the whole app — notifications paused (by the app, or by the
+ * desktop's Do Not Disturb), the connection when
  * it is not live, the failure of the last command.
  *
  * A strip is drawn only while it has something to say, so a connected, unpaused popup shows
@@ -96,6 +97,16 @@ export function pausedStrip(ctx: Ctx): HTMLElement | null {
     button({ class: "quiet", "data-testid": "resume", "data-focus": "resume" }, "Resume", () =>
       ctx.run(ctx.actions.resume()),
     ),
+  );
+}
+
+/** The desktop's own "do not disturb" silences the app too; it ends when the desktop's does. */
+export function doNotDisturbStrip(ctx: Ctx): HTMLElement | null {
+  if (!ctx.view.do_not_disturb) return null;
+  return el(
+    "div",
+    { class: "strip paused", "data-testid": "do-not-disturb" },
+    el("span", {}, "Do Not Disturb is on: notifications are silenced"),
   );
 }
 

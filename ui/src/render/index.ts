@@ -12,7 +12,7 @@ import type { Tab, View } from "../types";
 import { card } from "./card";
 import { errorMessage, type Actions, type Ctx, type UiState } from "./context";
 import { el } from "./dom";
-import { banner, errorLine, header, pausedStrip } from "./header";
+import { banner, doNotDisturbStrip, errorLine, header, pausedStrip } from "./header";
 import { settingsPanel } from "./settings";
 import { sitesPanel } from "./sites";
 
@@ -100,7 +100,7 @@ function draw(root: HTMLElement, m: Mounted): void {
   };
 
   top.replaceChildren(
-    ...[header(ctx), pausedStrip(ctx), banner(ctx), errorLine(ctx)].filter((n) => n !== null),
+    ...[header(ctx), pausedStrip(ctx), doNotDisturbStrip(ctx), banner(ctx), errorLine(ctx)].filter((n) => n !== null),
   );
   if (ui.tab === "sites") {
     main.replaceChildren(sitesPanel(ctx));
