@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use copresence_client::{Client, Subscription, Update};
 use copresence_core::Event;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 pub mod cluster;
 pub mod desktop;
+pub mod launch;
 
 /// The organisation every test starts from. Dee is a member of "private" only, and her name is
 /// hostile markup that must come back as plain text; Zoë's e-mail, name and Teams account are
@@ -108,19 +108,6 @@ pub struct TestServer {
     backing: Option<Backing>,
 }
 
-fn run_server_command(args: &[&str]) -> String {
-    let output = std::process::Command::new(bin("copresence-server"))
-        .args(args)
-        .output()
-        .expect("copresence-server runs");
-    assert!(
-        output.status.success(),
-        "copresence-server {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
 impl TestServer {
     /// Import [`ORG`] and serve it with these extra `serve` flags.
     pub async fn start(extra_args: &[&str]) -> TestServer {
@@ -203,9 +190,14 @@ impl TestServer {
     /// `copresence-server <command> <store flags> <rest>`.
     pub fn server_command(&self, command: &[&str], rest: &[&str]) -> String {
         let mut args: Vec<&str> = command.to_vec();
-        args.extend(self.store_args.iter().map(String::as_str));
+        args.extend(self.store_flags());
         args.extend(rest);
-        run_server_command(&args)
+        launch::admin(&bin("copresence-server"), &args).unwrap_or_else(|error| panic!("{error:#}"))
+    }
+
+    /// The flags that name the store, `--data DIR` or `--database URL`.
+    fn store_flags(&self) -> Vec<&str> {
+        self.store_args.iter().map(String::as_str).collect()
     }
 
     /// Whether this is a cluster (PostgreSQL and Redis) rather than one embedded node.
@@ -238,42 +230,27 @@ impl TestServer {
             .strip_prefix("http://")
             .unwrap_or("127.0.0.1:0")
             .to_owned();
-        let mut child = Command::new(bin("copresence-server"))
-            .arg("serve")
-            .arg("--listen")
-            .arg(listen)
-            .args(&self.store_args)
-            .args(&self.extra_args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("copresence-server starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .expect("the server announces its address within 20 s")
-            .expect("stdout is readable")
-            .expect("the server printed a line");
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"));
-        self.nodes[node].url = url.to_owned();
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        self.nodes[node].child = Some(child);
+        let args = ["serve", "--listen", &listen]
+            .into_iter()
+            .chain(self.store_flags())
+            .chain(self.extra_args.iter().map(String::as_str));
+        // The server's log goes to this run's standard error, to diagnose a failing test.
+        let started = launch::start(
+            &bin("copresence-server"),
+            args,
+            Stdio::inherit(),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{error}"));
+        self.nodes[node].url = started.url;
+        self.nodes[node].child = Some(started.child);
     }
 
     /// A new bearer token for the user with this e-mail.
     pub fn token(&self, email: &str) -> String {
-        let out = self.server_command(&["token", "issue"], &["--email", email]);
-        out.lines()
-            .last()
-            .expect("the token is printed")
-            .trim()
-            .to_owned()
+        launch::issue_token(&bin("copresence-server"), &self.store_flags(), email)
+            .unwrap_or_else(|error| panic!("{error:#}"))
     }
 
     /// A client signed in as the user with this e-mail.

@@ -126,7 +126,7 @@ async fn across_nodes(
         database: postgres.url(),
         redis: redis.url(),
     };
-    let tokens = server::provision_shared(binaries, org, plan, &shared).await?;
+    let tokens = server::provision_shared(binaries, org, plan, &shared)?;
     let mut running = Vec::with_capacity(nodes);
     for node in 1..=nodes {
         let name = format!("cluster-{nodes}-node{node}");

@@ -109,7 +109,7 @@ async fn run(args: RunArgs) -> Result<()> {
         );
     }
     let binaries = server::Binaries::find(args.bin_dir.as_deref())?;
-    let org = server::provision(&binaries, &plan).await?;
+    let org = server::provision(&binaries, &plan)?;
 
     let mut fanout = Vec::new();
     for &subscribers in &plan.fanout_subscribers {

@@ -1,6 +1,9 @@
 //! The processes under test: the real `copresence-server` binary and the floor, each started on
 //! an ephemeral loopback port, and the organisation the bench provisions for itself with the
-//! server's own `import` and `token issue` commands, as an operator would.
+//! server's own `import` and `token issue` commands, as an operator would. Starting and the
+//! commands are the test harness's own ([`copresence_tests::launch`]), so the bench and the
+//! tests run the service the same way; this module adds the bench's log files, limits and
+//! organisation.
 //!
 //! Every measurement starts fresh processes: memory freed by one measurement but kept by the
 //! allocator must not count against the next one.
@@ -10,8 +13,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use copresence_tests::launch::{self, StartError};
+use tokio::process::Child;
 
 use crate::plan::Plan;
 
@@ -128,38 +131,9 @@ fn ingest_email(i: usize) -> String {
     format!("heartbeat-{i}@bench.test")
 }
 
-/// Run a `copresence-server` administration command and return its standard output.
-async fn admin(binaries: &Binaries, args: &[&str]) -> Result<String> {
-    let output = Command::new(&binaries.server)
-        .args(args)
-        .output()
-        .await
-        .with_context(|| format!("cannot run {}", binaries.server.display()))?;
-    if !output.status.success() {
-        bail!(
-            "copresence-server {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-/// Issue a token with the store named by `store` (`--data DIR` or `--database URL`).
-async fn issue_token(binaries: &Binaries, store: &[&str], email: &str) -> Result<String> {
-    let mut args = vec!["token", "issue"];
-    args.extend(store);
-    args.extend(["--email", email]);
-    let out = admin(binaries, &args).await?;
-    out.lines()
-        .last()
-        .map(|line| line.trim().to_owned())
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| anyhow!("`token issue` printed no token for {email}"))
-}
-
 /// A temporary data directory with the bench's own organisation imported and its tokens issued.
-pub async fn provision(binaries: &Binaries, plan: &Plan) -> Result<Organisation> {
+/// Blocks while the server's commands run: it is called before anything is measured.
+pub fn provision(binaries: &Binaries, plan: &Plan) -> Result<Organisation> {
     let dir = tempfile::Builder::new()
         .prefix("copresence-bench-")
         .tempdir()
@@ -175,13 +149,14 @@ pub async fn provision(binaries: &Binaries, plan: &Plan) -> Result<Organisation>
     let file = file
         .to_str()
         .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?;
-    admin(binaries, &["import", "--data", &data, file]).await?;
+    let server = &binaries.server;
+    launch::admin(server, &["import", "--data", &data, file])?;
     let store = ["--data", data.as_str()];
-    let subscriber = issue_token(binaries, &store, SUBSCRIBER).await?;
-    let publisher = issue_token(binaries, &store, PUBLISHER).await?;
+    let subscriber = launch::issue_token(server, &store, SUBSCRIBER)?;
+    let publisher = launch::issue_token(server, &store, PUBLISHER)?;
     let mut ingest = Vec::with_capacity(plan.ingest_publishers);
     for i in 0..plan.ingest_publishers {
-        ingest.push(issue_token(binaries, &store, &ingest_email(i)).await?);
+        ingest.push(launch::issue_token(server, &store, &ingest_email(i))?);
     }
     Ok(Organisation {
         dir,
@@ -205,8 +180,9 @@ pub struct SharedTokens {
     pub publisher: String,
 }
 
-/// The same organisation as [`provision`], imported into a shared PostgreSQL.
-pub async fn provision_shared(
+/// The same organisation as [`provision`], imported into a shared PostgreSQL. Blocks, like
+/// [`provision`], before the nodes start.
+pub fn provision_shared(
     binaries: &Binaries,
     org: &Organisation,
     plan: &Plan,
@@ -218,11 +194,12 @@ pub async fn provision_shared(
     let file = file
         .to_str()
         .ok_or_else(|| anyhow!("the temporary directory's path is not UTF-8"))?;
+    let server = &binaries.server;
     let store = ["--database", shared.database.as_str()];
-    admin(binaries, &["import", store[0], store[1], file]).await?;
+    launch::admin(server, &["import", store[0], store[1], file])?;
     Ok(SharedTokens {
-        subscriber: issue_token(binaries, &store, SUBSCRIBER).await?,
-        publisher: issue_token(binaries, &store, PUBLISHER).await?,
+        subscriber: launch::issue_token(server, &store, SUBSCRIBER)?,
+        publisher: launch::issue_token(server, &store, PUBLISHER)?,
     })
 }
 
@@ -237,52 +214,28 @@ pub struct Process {
 
 impl Process {
     /// Start `program args…`, which must print a line with its `http://` address first, with
-    /// its standard error going to `log`.
+    /// its standard error going to `log` (quoted in the error when it fails to announce it).
     async fn start(program: &Path, args: &[&str], log: PathBuf) -> Result<Process> {
         let log_file = std::fs::File::create(&log)
             .with_context(|| format!("cannot create {}", log.display()))?;
-        let mut child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("cannot start {}", program.display()))?;
+        let launch::Listening { child, url } = launch::start(
+            program,
+            args,
+            Stdio::from(log_file),
+            Duration::from_secs(30),
+        )
+        .await
+        .map_err(|error| match error {
+            // It never ran, so its log is empty.
+            StartError::Spawn { .. } => anyhow!(error),
+            _ => anyhow!(
+                "{error}: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ),
+        })?;
         let pid = child
             .id()
             .ok_or_else(|| anyhow!("{} exited at once", program.display()))?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| anyhow!("the child's stdout is not piped"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let announced = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(url) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                    return Ok(Some(url.to_owned()));
-                }
-            }
-            Ok::<_, std::io::Error>(None)
-        })
-        .await;
-        let tail = || std::fs::read_to_string(&log).unwrap_or_default();
-        let url = match announced {
-            Ok(Ok(Some(url))) => url,
-            Ok(Ok(None)) => bail!(
-                "{} exited without announcing its address: {}",
-                program.display(),
-                tail()
-            ),
-            Ok(Err(e)) => return Err(e).context("cannot read the child's stdout"),
-            Err(_) => bail!(
-                "{} did not announce its address within 30 s: {}",
-                program.display(),
-                tail()
-            ),
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Process {
             child,
             pid,
