@@ -59,6 +59,14 @@ pub async fn set_toolbar_avatars(inbox: State<'_, Inbox>, count: usize) -> Resul
 }
 
 #[tauri::command]
+pub async fn set_shortcut(
+    inbox: State<'_, Inbox>,
+    shortcut: Option<String>,
+) -> Result<(), TrayError> {
+    inbox.ask(Command::SetShortcut(shortcut)).await
+}
+
+#[tauri::command]
 pub async fn sign_in(
     inbox: State<'_, Inbox>,
     server: String,

@@ -1,6 +1,6 @@
 //! Performing what the model asks for: the one place the app touches the world — the settings
 //! file, the keychain, the subscription task, the notifier, the system's opener, the start at
-//! login, the popup window. Each [`Effect`] either is done here and now, or starts work whose
+//! login, the global shortcut, the popup window. Each [`Effect`] either is done here and now, or starts work whose
 //! result comes back later as an [`Input`] through the [`Inbox`] (a sign-in check waits on the
 //! network; the owning task does not).
 
@@ -10,6 +10,7 @@ use copresence_client::Client;
 use copresence_core::links;
 use tauri::AppHandle;
 use tauri_plugin_autostart::ManagerExt;
+use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut};
 use tauri_plugin_opener::OpenerExt;
 
 use crate::error::{ErrorCode, TrayError};
@@ -98,6 +99,15 @@ impl Effects {
             Effect::Open(link) => open_link(&self.app, &link)?,
             Effect::ShowPopup { tab, site } => popup::show(&self.app, tab, site),
             Effect::HidePopup => popup::hide(&self.app),
+            Effect::TogglePopup => popup::toggle(&self.app),
+            Effect::BindShortcut { reply, from, to } => {
+                let outcome = bind_shortcut(&self.app, from.as_deref(), to.as_deref());
+                return Ok(Some(Input::ShortcutBound {
+                    reply,
+                    shortcut: to,
+                    outcome,
+                }));
+            }
             Effect::Quit => self.app.exit(0),
             Effect::Reply(..) => {}
         }
@@ -123,6 +133,36 @@ pub fn renew_autostart(app: &AppHandle) -> bool {
         }
     }
     enabled
+}
+
+/// Make `to` the global shortcut instead of `from`. `to` is taken first, so a shortcut that
+/// cannot be had (another app holds it, or it names no keys) leaves `from` working.
+fn bind_shortcut(app: &AppHandle, from: Option<&str>, to: Option<&str>) -> Result<(), TrayError> {
+    let shortcuts = app.global_shortcut();
+    let from = from.and_then(|text| text.parse::<Shortcut>().ok());
+    if let Some(text) = to {
+        let to = text.parse::<Shortcut>().map_err(|error| {
+            TrayError::new(
+                ErrorCode::ShortcutUnavailable,
+                format!("“{text}” is not a shortcut ({error}); write it like Alt+Shift+C"),
+            )
+        })?;
+        if from == Some(to) {
+            return Ok(());
+        }
+        shortcuts.register(to).map_err(|error| {
+            TrayError::new(
+                ErrorCode::ShortcutUnavailable,
+                format!("{text} cannot be used: {error}"),
+            )
+        })?;
+    }
+    if let Some(from) = from {
+        if let Err(error) = shortcuts.unregister(from) {
+            tracing::warn!(%error, "cannot release the previous shortcut");
+        }
+    }
+    Ok(())
 }
 
 /// Ask the server who `token` is; keep it only if the server knows it.

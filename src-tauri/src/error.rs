@@ -22,6 +22,8 @@ pub enum ErrorCode {
     SettingsNotSaved,
     TokenNotSaved,
     AutostartFailed,
+    /// Not a shortcut, or one another app holds.
+    ShortcutUnavailable,
     /// A toolbar size that cannot be chosen.
     InvalidToolbarSize,
     /// The person has no Teams account to chat with.

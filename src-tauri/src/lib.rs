@@ -63,6 +63,19 @@ pub fn run() {
             None,
         ))
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_positioner::init())
+        .plugin(
+            tauri_plugin_global_shortcut::Builder::new()
+                .with_handler(|app, _shortcut, event| {
+                    // The app binds one shortcut only: the one that toggles the popup.
+                    if event.state() == tauri_plugin_global_shortcut::ShortcutState::Pressed {
+                        if let Some(inbox) = app.try_state::<inbox::Inbox>() {
+                            inbox.tell(model::Command::TogglePopup);
+                        }
+                    }
+                })
+                .build(),
+        )
         .invoke_handler(tauri::generate_handler![
             commands::view,
             commands::open_contact,
@@ -70,6 +83,7 @@ pub fn run() {
             commands::update_preferences,
             commands::set_autostart,
             commands::set_toolbar_avatars,
+            commands::set_shortcut,
             commands::sign_in,
             commands::sign_out,
             commands::pause,

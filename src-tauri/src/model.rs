@@ -74,6 +74,8 @@ pub enum Command {
     SetAutostart(bool),
     /// How many avatars a site's toolbar shows before "+N".
     SetToolbarAvatars(usize),
+    /// The global shortcut that toggles the popup, or none.
+    SetShortcut(Option<String>),
     /// Check the token against the server, keep it, and connect with it.
     SignIn {
         server: String,
@@ -92,6 +94,8 @@ pub enum Command {
         site: Option<String>,
     },
     HidePopup,
+    /// Show the popup if hidden, hide it if shown (the global shortcut).
+    TogglePopup,
     Quit,
 }
 
@@ -131,6 +135,12 @@ pub enum Input {
     },
     /// Whether the app now starts at login, after [`Effect::SetAutostart`].
     AutostartIs(bool),
+    /// The answer to [`Effect::BindShortcut`]: `shortcut` now toggles the popup, or why not.
+    ShortcutBound {
+        reply: Option<ReplyId>,
+        shortcut: Option<String>,
+        outcome: Result<(), TrayError>,
+    },
     /// Whether the desktop's own "do not disturb" is on ([`crate::do_not_disturb`]).
     DoNotDisturb(bool),
     /// [`Model::next_deadline`] has passed.
@@ -163,6 +173,13 @@ pub enum Effect {
     SaveSettings(Settings),
     /// Start at login or not; answered with [`Input::AutostartIs`].
     SetAutostart(bool),
+    /// Make `to` the global shortcut instead of `from`; answered with [`Input::ShortcutBound`].
+    /// `from` stays bound when `to` cannot be.
+    BindShortcut {
+        reply: Option<ReplyId>,
+        from: Option<String>,
+        to: Option<String>,
+    },
     Notify(Notice),
     /// A contact link built by the core's link rules (`mailto:` or a Teams chat).
     Open(String),
@@ -171,6 +188,7 @@ pub enum Effect {
         site: Option<String>,
     },
     HidePopup,
+    TogglePopup,
     Quit,
     /// Answer the command `ReplyId`. Every command gets exactly one; an effect before it that
     /// fails turns an `Ok` into that failure.
@@ -192,6 +210,8 @@ pub struct Model {
     autostart: bool,
     /// The desktop's "do not disturb": silences notifications like a pause.
     do_not_disturb: bool,
+    /// Why the kept shortcut could not be bound at start (another app holds it).
+    shortcut_problem: Option<String>,
     /// The number of the running subscription (or of the last one stopped).
     subscription: u64,
     notifier: Option<Notifier>,
@@ -219,6 +239,7 @@ impl Model {
             message: None,
             autostart,
             do_not_disturb: false,
+            shortcut_problem: None,
             subscription: 0,
             notifier: None,
         }
@@ -226,9 +247,19 @@ impl Model {
 
     pub fn apply(&mut self, input: Input, now: Now) -> Vec<Effect> {
         match input {
-            Input::Start => vec![Effect::LoadToken {
-                server: self.server.clone(),
-            }],
+            Input::Start => {
+                let mut effects = vec![Effect::LoadToken {
+                    server: self.server.clone(),
+                }];
+                if let Some(shortcut) = &self.settings.shortcut {
+                    effects.push(Effect::BindShortcut {
+                        reply: None,
+                        from: None,
+                        to: Some(shortcut.clone()),
+                    });
+                }
+                effects
+            }
             Input::TokenLoaded { server, loaded } => self.token_loaded(server, loaded),
             Input::Feed {
                 subscription,
@@ -256,6 +287,11 @@ impl Model {
                 self.autostart = enabled;
                 Vec::new()
             }
+            Input::ShortcutBound {
+                reply,
+                shortcut,
+                outcome,
+            } => self.shortcut_bound(reply, shortcut, outcome),
             Input::DoNotDisturb(on) => {
                 self.do_not_disturb = on;
                 Vec::new()
@@ -274,6 +310,31 @@ impl Model {
     /// so the tray stops saying "paused" without waiting for anything else to happen.
     pub fn next_deadline(&self) -> Option<i64> {
         self.settings.paused_until
+    }
+
+    fn shortcut_bound(
+        &mut self,
+        reply: Option<ReplyId>,
+        shortcut: Option<String>,
+        outcome: Result<(), TrayError>,
+    ) -> Vec<Effect> {
+        let Some(reply) = reply else {
+            // Bound at start: a failure is shown in the settings, and the choice is kept for
+            // the next start (the app holding the keys may be gone by then).
+            self.shortcut_problem = outcome.err().map(|e| e.message);
+            return Vec::new();
+        };
+        match outcome {
+            Ok(()) => {
+                self.shortcut_problem = None;
+                self.settings.shortcut = shortcut;
+                vec![
+                    Effect::SaveSettings(self.settings.clone()),
+                    Effect::Reply(reply, Ok(())),
+                ]
+            }
+            Err(error) => vec![Effect::Reply(reply, Err(error))],
+        }
     }
 
     fn token_loaded(&mut self, server: String, loaded: Loaded) -> Vec<Effect> {
@@ -436,6 +497,16 @@ impl Model {
                 );
                 vec![Effect::Reply(reply, Err(error))]
             }
+            Command::SetShortcut(shortcut) => {
+                let to = shortcut
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty());
+                vec![Effect::BindShortcut {
+                    reply: Some(reply),
+                    from: self.settings.shortcut.clone(),
+                    to,
+                }]
+            }
             Command::SignIn { server, token } => vec![Effect::CheckSignIn {
                 reply,
                 server: server.trim().trim_end_matches('/').to_owned(),
@@ -460,6 +531,7 @@ impl Model {
             },
             Command::ShowPopup { tab, site } => answered(vec![Effect::ShowPopup { tab, site }]),
             Command::HidePopup => answered(vec![Effect::HidePopup]),
+            Command::TogglePopup => answered(vec![Effect::TogglePopup]),
             Command::Quit => answered(vec![Effect::Quit]),
         }
     }
@@ -528,6 +600,8 @@ impl Model {
                 quiet_end: format_minute(self.settings.quiet_end_minute),
                 autostart: self.autostart,
                 toolbar_avatars: avatars,
+                shortcut: self.settings.shortcut.clone(),
+                shortcut_problem: self.shortcut_problem.clone(),
                 toolbar_avatar_choices: TOOLBAR_AVATAR_CHOICES.to_vec(),
                 sites: follow,
             },
@@ -887,6 +961,7 @@ mod tests {
                 site: None,
             },
             Command::HidePopup,
+            Command::TogglePopup,
             Command::Quit,
         ];
         for command in commands {
@@ -956,5 +1031,69 @@ mod tests {
         assert!(!model.view(NOW).do_not_disturb);
         let announced = model.apply(feed(join("b", 3, "Bo")), now());
         assert!(matches!(&announced[..], [Effect::Notify(_)]));
+    }
+
+    #[test]
+    fn a_shortcut_is_kept_once_bound_and_rebound_at_start() {
+        let mut model = signed_in_model();
+        let effects = ask(
+            &mut model,
+            Command::SetShortcut(Some(" Alt+Shift+C ".into())),
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::BindShortcut {
+                reply: Some(ReplyId(7)),
+                from: None,
+                to: Some("Alt+Shift+C".into())
+            }]
+        );
+        let taken = TrayError::new(ErrorCode::ShortcutUnavailable, "taken");
+        let bound = |outcome| Input::ShortcutBound {
+            reply: Some(ReplyId(7)),
+            shortcut: Some("Alt+Shift+C".into()),
+            outcome,
+        };
+        let effects = model.apply(bound(Err(taken.clone())), now());
+        assert_eq!(effects, vec![Effect::Reply(ReplyId(7), Err(taken))]);
+        assert_eq!(model.view(NOW).settings.shortcut, None);
+
+        let effects = model.apply(bound(Ok(())), now());
+        let kept = saved(&effects).cloned().expect("the settings are saved");
+        assert_eq!(kept.shortcut.as_deref(), Some("Alt+Shift+C"));
+        assert_eq!(
+            model.view(NOW).settings.shortcut.as_deref(),
+            Some("Alt+Shift+C")
+        );
+        // Turned off: the old one is released.
+        let effects = ask(&mut model, Command::SetShortcut(Some("  ".into())));
+        assert_eq!(
+            effects,
+            vec![Effect::BindShortcut {
+                reply: Some(ReplyId(7)),
+                from: Some("Alt+Shift+C".into()),
+                to: None
+            }]
+        );
+
+        // The next start binds the kept one; a failure then is shown, and the choice kept.
+        let mut restarted = Model::new(kept, "http://h.test".into(), false, false);
+        let effects = restarted.apply(Input::Start, now());
+        assert!(effects.contains(&Effect::BindShortcut {
+            reply: None,
+            from: None,
+            to: Some("Alt+Shift+C".into())
+        }));
+        restarted.apply(
+            Input::ShortcutBound {
+                reply: None,
+                shortcut: Some("Alt+Shift+C".into()),
+                outcome: Err(TrayError::new(ErrorCode::ShortcutUnavailable, "taken")),
+            },
+            now(),
+        );
+        let view = restarted.view(NOW);
+        assert_eq!(view.settings.shortcut_problem.as_deref(), Some("taken"));
+        assert_eq!(view.settings.shortcut.as_deref(), Some("Alt+Shift+C"));
     }
 }

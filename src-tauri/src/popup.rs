@@ -6,9 +6,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tauri::{
-    AppHandle, Emitter, Manager, PhysicalPosition, Rect, WebviewWindow, Window, WindowEvent,
-};
+use tauri::{AppHandle, Emitter, Manager, WebviewWindow, Window, WindowEvent};
+use tauri_plugin_positioner::{Position, WindowExt};
 
 use crate::view::Tab;
 
@@ -47,8 +46,9 @@ static HIDDEN_ON_BLUR: Mutex<Option<Instant>> = Mutex::new(None);
 /// How soon after a hide on focus loss a click on the icon is that same click.
 const SAME_CLICK: Duration = Duration::from_millis(400);
 
-/// Left click on the tray icon (macOS, Windows): toggle the popup, placed next to the icon.
-pub fn toggle_at(app: &AppHandle, icon: Rect) {
+/// Left click on the tray icon (macOS, Windows), or the global shortcut: hide the popup if it
+/// is shown, else show it next to the tray icon.
+pub fn toggle(app: &AppHandle) {
     let Some(window) = window(app) else { return };
     let just_hidden = HIDDEN_ON_BLUR
         .lock()
@@ -59,61 +59,21 @@ pub fn toggle_at(app: &AppHandle, icon: Rect) {
         let _ = window.hide();
         return;
     }
-    if let Some(position) = position_near(app, &window, icon) {
-        let _ = window.set_position(position);
-    }
+    place_near_tray(&window);
     show(app, Tab::Sites, None);
 }
 
-/// Below the icon when it sits at the top of the screen (macOS menu bar), above it otherwise
-/// (Windows taskbar), kept inside the work area of the monitor that holds the icon — which
-/// need not be the one the popup was last on, nor have its scale (per-monitor DPI).
-fn position_near(
-    app: &AppHandle,
-    window: &WebviewWindow,
-    icon: Rect,
-) -> Option<PhysicalPosition<i32>> {
-    // Both platforms that report clicks give the icon's rectangle in physical pixels; a
-    // logical one would be read at the popup's current scale.
-    let current_scale = window.scale_factor().unwrap_or(1.0);
-    let icon_position = icon.position.to_physical::<i32>(current_scale);
-    let icon_size = icon.size.to_physical::<i32>(current_scale);
-    // Monitors' bounds are physical pixels at each one's own scale, as the icon's rectangle is
-    // (a point lookup would take points on macOS).
-    let holds_icon = |monitor: &tauri::Monitor| {
-        let (origin, size) = (monitor.position(), monitor.size());
-        (origin.x..origin.x + size.width as i32).contains(&icon_position.x)
-            && (origin.y..origin.y + size.height as i32).contains(&icon_position.y)
-    };
-    let monitor = app
-        .available_monitors()
-        .ok()
-        .and_then(|monitors| monitors.into_iter().find(holds_icon))
-        .or_else(|| window.current_monitor().ok().flatten())?;
-    // The popup keeps its logical size when it moves: its physical size is that monitor's.
-    let size = window
-        .outer_size()
-        .ok()?
-        .to_logical::<f64>(current_scale)
-        .to_physical::<i32>(monitor.scale_factor());
-    let area = monitor.work_area();
-    let (width, height) = (size.width, size.height);
-    let mut x = icon_position.x + icon_size.width / 2 - width / 2;
-    let top_half = icon_position.y < area.position.y + area.size.height as i32 / 2;
-    let mut y = if top_half {
-        icon_position.y + icon_size.height
-    } else {
-        icon_position.y - height
-    };
-    x = x.clamp(
-        area.position.x,
-        (area.position.x + area.size.width as i32 - width).max(area.position.x),
-    );
-    y = y.clamp(
-        area.position.y,
-        (area.position.y + area.size.height as i32 - height).max(area.position.y),
-    );
-    Some(PhysicalPosition::new(x, y))
+/// Next to the tray icon, inside the screen that holds it: above a taskbar at the bottom
+/// (Windows), below a menu bar at the top (macOS). Where the platform reports no tray clicks
+/// (Linux) the icon's place is unknown, and the popup stays where the window manager puts it.
+fn place_near_tray(window: &WebviewWindow) {
+    if let Err(error) = window
+        .as_ref()
+        .window()
+        .move_window_constrained(Position::TrayCenter)
+    {
+        tracing::debug!(%error, "the popup is not placed by the tray icon");
+    }
 }
 
 /// Closing the popup hides it; on macOS and Windows losing focus does too.

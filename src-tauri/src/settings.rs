@@ -24,6 +24,9 @@ pub struct Settings {
     pub paused_until: Option<i64>,
     /// Avatars in a site's toolbar before "+N" (one of [`TOOLBAR_AVATAR_CHOICES`]).
     pub toolbar_avatars: usize,
+    /// The global shortcut that shows or hides the popup (`Alt+Shift+C`); none by default: a
+    /// key combination taken from every other app must be asked for.
+    pub shortcut: Option<String>,
 }
 
 impl Default for Settings {
@@ -38,6 +41,7 @@ impl Default for Settings {
             quiet_end_minute: 7 * 60,
             paused_until: None,
             toolbar_avatars: TOOLBAR_AVATARS,
+            shortcut: None,
         }
     }
 }

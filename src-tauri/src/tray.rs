@@ -238,14 +238,15 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
         .show_menu_on_left_click(false)
         .on_menu_event(on_menu_event)
         .on_tray_icon_event(|tray, event| {
+            // The icon's place, for the positioner to put the popup next to it.
+            tauri_plugin_positioner::on_tray_event(tray.app_handle(), &event);
             if let TrayIconEvent::Click {
                 button: MouseButton::Left,
                 button_state: MouseButtonState::Up,
-                rect,
                 ..
             } = event
             {
-                popup::toggle_at(tray.app_handle(), rect);
+                popup::toggle(tray.app_handle());
             }
         })
         .build(app)

@@ -145,6 +145,9 @@ pub struct SettingsView {
     /// Avatars in a toolbar before "+N", and the sizes that may be chosen.
     pub toolbar_avatars: usize,
     pub toolbar_avatar_choices: Vec<usize>,
+    /// The global shortcut that toggles the popup, if one is chosen; why it does not work.
+    pub shortcut: Option<String>,
+    pub shortcut_problem: Option<String>,
     pub sites: Vec<FollowChoice>,
 }
 

@@ -204,6 +204,33 @@ impl Desktop {
         ]
     }
 
+    /// Press keys on this desktop's keyboard, as `xdotool` names them (`alt+shift+c`).
+    pub fn press(&self, keys: &str) {
+        let status = self
+            .command(require("xdotool"))
+            .args(["key", keys])
+            .status()
+            .expect("xdotool runs");
+        assert!(status.success(), "xdotool key {keys} failed");
+    }
+
+    /// Whether the tray app's popup window is on screen (mapped), by its title.
+    pub fn popup_visible(&self) -> bool {
+        self.command(require("xdotool"))
+            .args(["search", "--onlyvisible", "--name", "^Copresence$"])
+            .output()
+            .is_ok_and(|out| out.status.success() && !out.stdout.is_empty())
+    }
+
+    pub fn wait_for_popup(&self, visible: bool, within: Duration) {
+        let what = if visible {
+            "the popup shown"
+        } else {
+            "the popup hidden"
+        };
+        wait_until(what, within, || self.popup_visible() == visible);
+    }
+
     /// A command that runs inside this desktop session.
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);

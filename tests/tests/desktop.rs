@@ -79,6 +79,49 @@ async fn tray_end_to_end() {
                 .any(|l| l == "Nobody else on your sites")
     });
 
+    // A global shortcut, chosen in Settings (none until then), hides and shows the popup.
+    assert!(desktop.popup_visible());
+    desktop.press("alt+shift+c");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        desktop.popup_visible(),
+        "a shortcut acted before it was chosen"
+    );
+    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(r#"[data-testid="shortcut-enabled"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let shortcut = app.wait_for(r#"[data-testid="shortcut"]"#, wait).await;
+    let deadline = std::time::Instant::now() + wait;
+    while shortcut.prop("value").await.unwrap().as_deref() != Some("Alt+Shift+C") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no shortcut suggested"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Bound once the view says so (the checkbox stays ticked).
+    app.wait_for(
+        r#"[data-testid="shortcut"][data-initial="Alt+Shift+C"]"#,
+        wait,
+    )
+    .await;
+    desktop.press("alt+shift+c");
+    desktop.wait_for_popup(false, wait);
+    desktop.press("alt+shift+c");
+    desktop.wait_for_popup(true, wait);
+    app.wait_for(r#"[data-testid="tab-sites"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+
     // Zoë opens Pricing in her editor.
     let before = desktop.notifications().len();
     let zoe = cli(&server, &zoe_token)

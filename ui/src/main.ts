@@ -19,6 +19,7 @@ const actions: Actions = {
   updatePreferences: (preferences) => invoke("update_preferences", { preferences }),
   setAutostart: (enabled) => invoke("set_autostart", { enabled }),
   setToolbarAvatars: (count) => invoke("set_toolbar_avatars", { count }),
+  setShortcut: (shortcut) => invoke("set_shortcut", { shortcut }),
   signIn: (server, token) => invoke("sign_in", { server, token }),
   signOut: () => invoke("sign_out"),
   pause: (until) => invoke("pause", { until }),

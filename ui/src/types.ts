@@ -95,6 +95,9 @@ export interface SettingsView {
   /** Avatars in a site's toolbar before "+N", and the sizes that may be chosen. */
   toolbar_avatars: number;
   toolbar_avatar_choices: number[];
+  /** The global shortcut that shows or hides the popup, if one is chosen, and why it fails. */
+  shortcut: string | null;
+  shortcut_problem: string | null;
   sites: FollowChoice[];
 }
 

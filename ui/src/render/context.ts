@@ -16,6 +16,8 @@ export interface Actions {
   updatePreferences(preferences: Preferences): Promise<void>;
   setAutostart(enabled: boolean): Promise<void>;
   setToolbarAvatars(count: number): Promise<void>;
+  /** `null` turns the shortcut off. */
+  setShortcut(shortcut: string | null): Promise<void>;
   signIn(server: string, token: string): Promise<void>;
   signOut(): Promise<void>;
   pause(until: PauseUntil): Promise<void>;

@@ -44,6 +44,24 @@ describe("settings", () => {
     expect(actions.setToolbarAvatars).toHaveBeenCalledWith(3);
   });
 
+  it("turns the shortcut on with a suggestion, sends an edit, and turns it off", () => {
+    ui.tab = "settings";
+    draw(view([site()]));
+    const enabled = q<HTMLInputElement>('[data-testid="shortcut-enabled"]')!;
+    expect(enabled.checked).toBe(false);
+    enabled.click();
+    expect(actions.setShortcut).toHaveBeenLastCalledWith("Alt+Shift+C");
+
+    draw(view([site()], { settings: { ...view([]).settings, shortcut: "Alt+Shift+C", shortcut_problem: "taken" } }));
+    expect(q('[data-testid="shortcut-problem"]')!.textContent).toBe("taken");
+    const input = q<HTMLInputElement>('[data-testid="shortcut"]')!;
+    input.value = "Ctrl+Alt+K";
+    input.dispatchEvent(new Event("change"));
+    expect(actions.setShortcut).toHaveBeenLastCalledWith("Ctrl+Alt+K");
+    q<HTMLInputElement>('[data-testid="shortcut-enabled"]')!.click();
+    expect(actions.setShortcut).toHaveBeenLastCalledWith(null);
+  });
+
   it("keeps what is being typed when a presence update arrives", () => {
     ui.tab = "settings";
     draw(view([site()]));

@@ -172,6 +172,48 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
       (enabled) => ctx.run(actions.setAutostart(enabled)),
     ),
     toolbarSize(ctx, s),
+    shortcutSetting(ctx, s, field("shortcut")),
+  );
+}
+
+/** What a shortcut starts as when turned on: no app or desktop we know of takes it. */
+const SUGGESTED_SHORTCUT = "Alt+Shift+C";
+
+/**
+ * The global shortcut: off by default; turned on, it starts as a suggestion the user may
+ * change. Rust binds it and says when it cannot (another app holds it).
+ */
+function shortcutSetting(ctx: Ctx, s: SettingsView, previous: HTMLInputElement | null): HTMLElement {
+  const input = el("input", {
+    type: "text",
+    "data-testid": "shortcut",
+    "data-focus": "shortcut",
+    "data-initial": s.shortcut ?? "",
+    "aria-label": "Shortcut",
+    placeholder: SUGGESTED_SHORTCUT,
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  input.value =
+    previous && previous.dataset.initial === (s.shortcut ?? "") ? previous.value : (s.shortcut ?? "");
+  const toggle = checkbox(
+    { "data-testid": "shortcut-enabled", "data-focus": "shortcut-enabled" },
+    s.shortcut !== null,
+    "Show or hide with a shortcut",
+    (enabled) => {
+      if (enabled && input.value.trim() === "") input.value = SUGGESTED_SHORTCUT;
+      ctx.run(ctx.actions.setShortcut(enabled ? input.value : null));
+    },
+  );
+  input.addEventListener("change", () => {
+    if (toggle.querySelector("input")?.checked) ctx.run(ctx.actions.setShortcut(input.value));
+  });
+  return el(
+    "div",
+    { class: "shortcut" },
+    el("div", { class: "toolbar-size" }, toggle, input),
+    s.shortcut_problem &&
+      el("p", { class: "error-text", role: "alert", "data-testid": "shortcut-problem" }, s.shortcut_problem),
   );
 }
 
