@@ -1,73 +1,17 @@
-//! What the tray's unit tests are built from: users, sites, updates, inputs and a signed-in
-//! model, made one way for every test module.
+//! What the tray's unit tests are built from: the core's users, sessions, members and sites
+//! ([`copresence_core::fixtures`], re-exported here), and the tray's own updates, inputs and a
+//! signed-in model, made one way for every test module.
 
 use copresence_client::Update;
+pub use copresence_core::fixtures::*;
 use copresence_core::notify::Moment;
-use copresence_core::{Event, Member, Page, SessionInfo, SiteInfo, SiteState, UserCard};
+use copresence_core::Event;
 
 use crate::error::TrayError;
 use crate::model::{Effect, FeedEvent, Input, Model, Now};
 use crate::secret::Loaded;
 use crate::settings::Settings;
 use crate::view::TokenStorage;
-
-/// The tests' clock.
-pub const NOW: i64 = 1_800_000_000_000;
-
-/// A user with no Teams account.
-pub fn card(id: i64, name: &str) -> UserCard {
-    UserCard {
-        id,
-        name: name.into(),
-        email: format!("{id}@x.test"),
-        teams: None,
-    }
-}
-
-/// `id`'s session `session` on `page`, since [`NOW`].
-pub fn session(session: &str, page: &str) -> SessionInfo {
-    SessionInfo {
-        id: session.into(),
-        page: page.into(),
-        client: "studio".into(),
-        since: NOW,
-        page_since: NOW,
-    }
-}
-
-/// A user on `page` of a site.
-pub fn member(id: i64, name: &str, page: &str) -> Member {
-    Member {
-        user: card(id, name),
-        sessions: vec![session("t", page)],
-    }
-}
-
-/// An empty site "Site <id>" with a home page.
-pub fn site(id: &str) -> SiteState {
-    SiteState {
-        site: SiteInfo {
-            id: id.into(),
-            name: format!("Site {id}"),
-            url: String::new(),
-        },
-        pages: vec![Page {
-            path: "/".into(),
-            title: "Home".into(),
-        }],
-        version: 0,
-        first_save: None,
-        last_save: None,
-        members: Default::default(),
-    }
-}
-
-/// A site with these members on it.
-pub fn site_with(id: &str, members: Vec<Member>) -> SiteState {
-    let mut state = site(id);
-    state.members = members.into_iter().collect();
-    state
-}
 
 /// `name` joins `site` on its home page.
 pub fn join(site: &str, id: i64, name: &str) -> Update {

@@ -613,7 +613,8 @@ impl Model {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        card, feed, join, model, now, reply_of, signed_in_model, site, site_with, token, NOW,
+        card, card_with_teams, feed, join, model, now, reply_of, signed_in_model, site, site_with,
+        token, NOW,
     };
     use copresence_core::Member;
 
@@ -889,8 +890,7 @@ mod tests {
     #[test]
     fn contact_links_are_built_from_what_the_app_knows_of_the_person() {
         let mut model = signed_in_model();
-        let mut ann = card(2, "Ann");
-        ann.teams = Some("ann@x.test".into());
+        let ann = card_with_teams(2, "Ann", "ann@x.test");
         let bo = card(3, "Bo");
         let on_home = |user: UserCard| Member {
             user,

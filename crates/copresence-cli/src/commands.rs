@@ -116,22 +116,11 @@ fn conflict_message(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copresence_core::{SaveRecord, UserCard};
+    use copresence_core::fixtures::{card, save};
 
     #[test]
     fn conflicts_name_the_last_saver() {
-        let save = SaveRecord {
-            version: 7,
-            page: "/pricing".into(),
-            user: UserCard {
-                id: 2,
-                name: "Bo Chen".into(),
-                email: "bo@x.test".into(),
-                teams: None,
-            },
-            at: 1_700_000_000_000,
-            forced: false,
-        };
+        let save = save(7, "/pricing", card(2, "Bo Chen"));
         let text = conflict_message("contoso", 7, Some(&save));
         assert!(text.starts_with("conflict: contoso is at version 7, last saved by Bo Chen at "));
         assert!(text.ends_with(" (/pricing); save with --force to overwrite"));

@@ -187,13 +187,7 @@ mod tests {
     #[test]
     fn heartbeat_period_has_a_floor() {
         let state = |ms| SessionState {
-            session: copresence_core::SessionInfo {
-                id: "s".into(),
-                page: "/".into(),
-                client: "cli".into(),
-                since: 0,
-                page_since: 0,
-            },
+            session: copresence_core::fixtures::session("s", "/"),
             ttl_ms: 45_000,
             heartbeat_ms: ms,
         };

@@ -222,25 +222,15 @@ pub fn site_lines(sites: &[SiteSummary]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copresence_core::roster::Roster;
-    use copresence_core::{SaveRecord, SiteInfo};
-
-    fn user(id: i64, name: &str) -> UserCard {
-        UserCard {
-            id,
-            name: name.into(),
-            email: format!("{}@x.test", name.split(' ').next().unwrap().to_lowercase()),
-            teams: None,
-        }
-    }
+    use copresence_core::fixtures::{card, save, session, site_with};
+    use copresence_core::SaveRecord;
 
     fn sess(id: &str, page: &str, client: &str, page_since: i64) -> SessionInfo {
         SessionInfo {
-            id: id.into(),
-            page: page.into(),
             client: client.into(),
             since: 1,
             page_since,
+            ..session(id, page)
         }
     }
 
@@ -261,9 +251,18 @@ mod tests {
         ]
     }
 
+    /// Contoso Portal at version 7, with [`pages`], and these members on it.
+    fn contoso(members: Vec<Member>) -> SiteState {
+        let mut state = site_with("contoso", members);
+        state.site.name = "Contoso Portal".into();
+        state.pages = pages();
+        state.version = 7;
+        state
+    }
+
     fn ann(sessions: Vec<SessionInfo>) -> Member {
         Member {
-            user: user(1, "Ann Lee"),
+            user: card(1, "Ann Lee"),
             sessions,
         }
     }
@@ -329,14 +328,14 @@ mod tests {
         );
         let left = Event::Leave {
             site: "s".into(),
-            user: user(1, "Ann Lee"),
+            user: card(1, "Ann Lee"),
             reason: LeaveReason::Left,
             at: 5,
         };
         assert_eq!(event_text(&pages, &left).unwrap(), "Ann Lee left");
         let expired = Event::Leave {
             site: "s".into(),
-            user: user(1, "Ann Lee"),
+            user: card(1, "Ann Lee"),
             reason: LeaveReason::Expired,
             at: 5,
         };
@@ -348,11 +347,8 @@ mod tests {
         let save = |forced| Event::Saved {
             site: "s".into(),
             save: SaveRecord {
-                version: 7,
-                page: "/pricing".into(),
-                user: user(2, "Bo Chen"),
-                at: 1,
                 forced,
+                ..save(7, "/pricing", card(2, "Bo Chen"))
             },
         };
         assert_eq!(
@@ -368,18 +364,7 @@ mod tests {
     #[test]
     fn event_lines_carry_time_and_site_name() {
         let mut live = LiveState::new();
-        live.replace([SiteState {
-            site: SiteInfo {
-                id: "contoso".into(),
-                name: "Contoso Portal".into(),
-                url: "https://contoso.test".into(),
-            },
-            pages: pages(),
-            version: 1,
-            first_save: None,
-            last_save: None,
-            members: Roster::default(),
-        }]);
+        live.replace([contoso(vec![])]);
         let join = Event::Join {
             site: "contoso".into(),
             member: ann(vec![sess("t1", "/products", "studio", 1)]),
@@ -392,7 +377,7 @@ mod tests {
         assert_eq!(rest, "Contoso Portal  Ann Lee joined on Products (studio)");
         let elsewhere = Event::Leave {
             site: "other".into(),
-            user: user(1, "Ann Lee"),
+            user: card(1, "Ann Lee"),
             reason: LeaveReason::Left,
             at: 1,
         };
@@ -405,36 +390,19 @@ mod tests {
 
     #[test]
     fn rosters_list_members_with_their_sessions() {
-        let state = SiteState {
-            site: SiteInfo {
-                id: "contoso".into(),
-                name: "Contoso Portal".into(),
-                url: "https://contoso.test".into(),
-            },
-            pages: pages(),
-            version: 7,
-            first_save: None,
-            last_save: None,
-            members: [ann(vec![
-                sess("a", "/", "cli", 1),
-                sess("b", "/products", "studio", 5),
-            ])]
-            .into_iter()
-            .collect::<Roster>(),
-        };
+        let state = contoso(vec![ann(vec![
+            sess("a", "/", "cli", 1),
+            sess("b", "/products", "studio", 5),
+        ])]);
         assert_eq!(
             roster(&state),
             vec![
                 "Contoso Portal (contoso) — version 7".to_owned(),
-                "  Ann Lee <ann@x.test>  Products (studio), Home (cli)".to_owned(),
+                "  Ann Lee <1@x.test>  Products (studio), Home (cli)".to_owned(),
             ]
         );
-        let empty = SiteState {
-            members: Roster::default(),
-            ..state
-        };
         assert_eq!(
-            roster(&empty),
+            roster(&contoso(vec![])),
             vec![
                 "Contoso Portal (contoso) — version 7".to_owned(),
                 "  nobody".to_owned()
@@ -444,9 +412,9 @@ mod tests {
 
     #[test]
     fn names_fall_back_on_email_and_seconds_have_one_decimal() {
-        let mut nameless = user(3, "x");
+        let mut nameless = card(3, "x");
         nameless.name = " ".into();
-        assert_eq!(name(&nameless), "x@x.test");
+        assert_eq!(name(&nameless), "3@x.test");
         assert_eq!(seconds(Duration::from_millis(1234)), "1.2s");
         assert_eq!(seconds(Duration::from_millis(250)), "0.2s");
     }

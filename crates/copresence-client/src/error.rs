@@ -267,7 +267,7 @@ impl fmt::Display for Chain<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use copresence_core::UserCard;
+    use copresence_core::fixtures::{card, save};
 
     #[test]
     fn json_error_body_gives_code_message_and_detail() {
@@ -282,18 +282,7 @@ mod tests {
 
     #[test]
     fn stale_version_carries_current_version_and_last_save() {
-        let save = SaveRecord {
-            version: 7,
-            page: "/pricing".into(),
-            user: UserCard {
-                id: 2,
-                name: "Bo Chen".into(),
-                email: "bo@x.test".into(),
-                teams: None,
-            },
-            at: 1_700_000_000_000,
-            forced: false,
-        };
+        let save = save(7, "/pricing", card(2, "Bo Chen"));
         let body = serde_json::to_vec(&ErrorBody {
             error: ErrorDetail {
                 code: ErrorCode::StaleVersion,

@@ -107,50 +107,25 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use copresence_core::roster::Roster;
-    use copresence_core::{LeaveReason, Member, Page, SaveRecord, SessionInfo, SiteInfo, UserCard};
+    use copresence_core::fixtures::{card, member, save, NOW};
+    use copresence_core::{fixtures, LeaveReason, Page};
 
-    fn ann() -> UserCard {
-        UserCard {
-            id: 1,
-            name: "Ann Lee".into(),
-            email: "ann@x.test".into(),
-            teams: None,
-        }
-    }
-
+    /// "Site <id>", with a Products page.
     fn site(id: &str) -> SiteState {
-        SiteState {
-            site: SiteInfo {
-                id: id.into(),
-                name: format!("Site {id}"),
-                url: format!("https://{id}.test"),
-            },
-            pages: vec![Page {
-                path: "/products".into(),
-                title: "Products".into(),
-            }],
-            version: 1,
-            first_save: None,
-            last_save: None,
-            members: Roster::default(),
-        }
+        let mut state = fixtures::site(id);
+        state.pages.push(Page {
+            path: "/products".into(),
+            title: "Products".into(),
+        });
+        state
     }
 
+    /// Ann (user 1) joins `site` on Products.
     fn join(site: &str) -> Event {
         Event::Join {
             site: site.into(),
-            member: Member {
-                user: ann(),
-                sessions: vec![SessionInfo {
-                    id: "t1".into(),
-                    page: "/products".into(),
-                    client: "studio".into(),
-                    since: 1,
-                    page_since: 1,
-                }],
-            },
-            at: 1,
+            member: member(1, "Ann Lee", "/products"),
+            at: NOW,
         }
     }
 
@@ -181,22 +156,16 @@ mod tests {
 
         let save = Event::Saved {
             site: "b".into(),
-            save: SaveRecord {
-                version: 2,
-                page: "/".into(),
-                user: ann(),
-                at: 2,
-                forced: false,
-            },
+            save: save(2, "/", card(1, "Ann Lee")),
         };
         live.apply(&Update::Event(save));
         assert_eq!(live.site("b").unwrap().version, 2);
 
         let leave = Event::Leave {
             site: "a".into(),
-            user: ann(),
+            user: card(1, "Ann Lee"),
             reason: LeaveReason::Expired,
-            at: 3,
+            at: NOW,
         };
         live.apply(&Update::Event(leave));
         assert!(live.site("a").unwrap().members.is_empty());

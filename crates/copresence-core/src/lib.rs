@@ -13,11 +13,15 @@
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
 //!   coalesced, nothing while paused or in quiet hours.
+//! - `fixtures` (tests only, and the `fixtures` feature): the users, sessions, sites and saves
+//!   every crate's tests are built from.
 //!
 //! Times are milliseconds since the Unix epoch, passed in by the caller: the core never reads a
 //! clock.
 
 pub mod error_code;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod lifetime;
 pub mod links;
 pub mod notify;

@@ -80,6 +80,7 @@ pub fn mailto(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{card, card_with_teams};
 
     #[test]
     fn teams_link_encodes_hostile_upn() {
@@ -99,16 +100,10 @@ mod tests {
 
     #[test]
     fn a_card_offers_teams_only_when_the_chat_can_open() {
-        let card = |teams: Option<&str>| crate::UserCard {
-            id: 1,
-            name: "Ann".into(),
-            email: "ann@x.test".into(),
-            teams: teams.map(str::to_owned),
-        };
-        assert!(card(Some("ann@x.test")).has_teams());
-        assert!(!card(None).has_teams());
-        assert!(!card(Some("  ")).has_teams());
-        assert!(!card(Some("ann\u{7}@x.test")).has_teams());
+        assert!(card_with_teams(1, "Ann", "ann@x.test").has_teams());
+        assert!(!card(1, "Ann").has_teams());
+        assert!(!card_with_teams(1, "Ann", "  ").has_teams());
+        assert!(!card_with_teams(1, "Ann", "ann\u{7}@x.test").has_teams());
     }
 
     #[test]

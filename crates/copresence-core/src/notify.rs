@@ -302,56 +302,21 @@ pub fn next_local_midnight(now: i64, utc_offset_minutes: i32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Member, Page, SaveRecord, SessionInfo, SiteInfo, UserCard};
-    use crate::roster::Roster;
+    use crate::fixtures::{card, member, save, site_with, NOW};
+    use crate::protocol::{Member, Page, SaveRecord};
 
     const ME: UserId = 1;
-    const NOW: i64 = 1_800_000_000_000;
 
-    fn user(id: UserId, name: &str) -> UserCard {
-        UserCard {
-            id,
-            name: name.into(),
-            email: format!("{id}@x.test"),
-            teams: None,
-        }
-    }
-
-    fn member(id: UserId, name: &str, page: &str) -> Member {
-        Member {
-            user: user(id, name),
-            sessions: vec![SessionInfo {
-                id: "t".into(),
-                page: page.into(),
-                client: "studio".into(),
-                since: NOW,
-                page_since: NOW,
-            }],
-        }
-    }
-
+    /// Contoso Portal at version 7, with a home page and Pricing, and these members on it.
     fn site(members: Vec<Member>) -> SiteState {
-        SiteState {
-            site: SiteInfo {
-                id: "contoso".into(),
-                name: "Contoso Portal".into(),
-                url: "https://contoso.example".into(),
-            },
-            pages: vec![
-                Page {
-                    path: "/".into(),
-                    title: "Home".into(),
-                },
-                Page {
-                    path: "/pricing".into(),
-                    title: "Pricing".into(),
-                },
-            ],
-            version: 7,
-            first_save: None,
-            last_save: None,
-            members: members.into_iter().collect::<Roster>(),
-        }
+        let mut state = site_with("contoso", members);
+        state.site.name = "Contoso Portal".into();
+        state.pages.push(Page {
+            path: "/pricing".into(),
+            title: "Pricing".into(),
+        });
+        state.version = 7;
+        state
     }
 
     fn join(id: UserId, name: &str, at: i64) -> Event {
@@ -366,11 +331,8 @@ mod tests {
         Event::Saved {
             site: "contoso".into(),
             save: SaveRecord {
-                version: 7,
-                page: "/pricing".into(),
-                user: user(id, name),
                 at,
-                forced: false,
+                ..save(7, "/pricing", card(id, name))
             },
         }
     }
@@ -524,7 +486,7 @@ mod tests {
         // Someone who left long ago and comes back is news again.
         let leave = Event::Leave {
             site: "contoso".into(),
-            user: user(2, "Ann"),
+            user: card(2, "Ann"),
             reason: crate::protocol::LeaveReason::Left,
             at: back,
         };

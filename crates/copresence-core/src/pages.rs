@@ -161,7 +161,7 @@ impl PageTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{SessionInfo, UserCard};
+    use crate::fixtures::{card, session};
 
     fn pages(paths: &[&str]) -> Vec<Page> {
         paths
@@ -175,22 +175,11 @@ mod tests {
 
     fn member(id: i64, pages: &[&str]) -> Member {
         Member {
-            user: UserCard {
-                id,
-                name: format!("U{id}"),
-                email: format!("u{id}@x.test"),
-                teams: None,
-            },
+            user: card(id, &format!("U{id}")),
             sessions: pages
                 .iter()
                 .enumerate()
-                .map(|(i, p)| SessionInfo {
-                    id: format!("s{i}"),
-                    page: p.to_string(),
-                    client: "studio".into(),
-                    since: 0,
-                    page_since: 0,
-                })
+                .map(|(i, p)| session(&format!("s{i}"), p))
                 .collect(),
         }
     }

@@ -320,6 +320,7 @@ pub fn validate_site_id(id: &str) -> Result<(), InvalidInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::{card, save};
 
     #[test]
     fn session_ids_keep_to_a_safe_alphabet() {
@@ -343,18 +344,7 @@ mod tests {
     fn events_carry_their_type_on_the_wire() {
         let event = Event::Saved {
             site: "contoso".into(),
-            save: SaveRecord {
-                version: 3,
-                page: "/".into(),
-                user: UserCard {
-                    id: 1,
-                    name: "Ann".into(),
-                    email: "ann@x.test".into(),
-                    teams: None,
-                },
-                at: 5,
-                forced: false,
-            },
+            save: save(3, "/", card(1, "Ann")),
         };
         let json = serde_json::to_value(&event).unwrap();
         assert_eq!(json["type"], "saved");

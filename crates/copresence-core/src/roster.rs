@@ -232,20 +232,12 @@ impl SiteState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn user(id: UserId, name: &str) -> UserCard {
-        UserCard {
-            id,
-            name: name.into(),
-            email: format!("{}@x.test", name.to_lowercase()),
-            teams: None,
-        }
-    }
+    use crate::fixtures::{card, save, site};
 
     #[test]
     fn first_session_joins_and_heartbeats_are_silent() {
         let mut roster = Roster::default();
-        let ann = user(1, "Ann");
+        let ann = card(1, "Ann");
         let join = roster.put_session("s", &ann, "t1", "/", "studio", 10);
         assert!(matches!(join, Some(Event::Join { ref member, .. }) if member.sessions.len() == 1));
         assert_eq!(roster.put_session("s", &ann, "t1", "/", "studio", 20), None);
@@ -255,7 +247,7 @@ mod tests {
     #[test]
     fn a_new_session_past_the_cap_is_refused_but_open_ones_go_on() {
         let mut roster = Roster::default();
-        let ann = user(1, "Ann");
+        let ann = card(1, "Ann");
         assert!(roster.admits(1, "t1", 2));
         roster.put_session("s", &ann, "t1", "/", "studio", 10);
         roster.put_session("s", &ann, "t2", "/", "studio", 11);
@@ -270,7 +262,7 @@ mod tests {
     #[test]
     fn page_change_is_a_move_never_leave_and_join() {
         let mut roster = Roster::default();
-        let ann = user(1, "Ann");
+        let ann = card(1, "Ann");
         roster.put_session("s", &ann, "t1", "/", "studio", 10);
         match roster.put_session("s", &ann, "t1", "/pricing", "studio", 20) {
             Some(Event::Move {
@@ -288,7 +280,7 @@ mod tests {
     #[test]
     fn second_tab_is_a_move_and_only_the_last_tab_leaves() {
         let mut roster = Roster::default();
-        let ann = user(1, "Ann");
+        let ann = card(1, "Ann");
         roster.put_session("s", &ann, "t1", "/", "studio", 10);
         let second = roster.put_session("s", &ann, "t2", "/a", "vscode-web", 11);
         assert!(matches!(second, Some(Event::Move { from: None, .. })));
@@ -313,7 +305,7 @@ mod tests {
     fn applying_derived_events_reproduces_the_roster() {
         let mut server = Roster::default();
         let mut client = Roster::default();
-        let (ann, bo) = (user(1, "Ann"), user(2, "Bo"));
+        let (ann, bo) = (card(1, "Ann"), card(2, "Bo"));
         let events = [
             server.put_session("s", &bo, "b", "/", "cli", 1),
             server.put_session("s", &ann, "a1", "/", "studio", 2),
@@ -331,32 +323,15 @@ mod tests {
 
     #[test]
     fn saves_count_once_and_remember_first_and_last() {
-        let mut state = SiteState {
-            site: SiteInfo {
-                id: "s".into(),
-                name: "S".into(),
-                url: "https://s.test".into(),
-            },
-            pages: vec![],
-            version: 0,
-            first_save: None,
-            last_save: None,
-            members: Roster::default(),
-        };
-        let save = |version, name| Event::Saved {
+        let mut state = site("s");
+        let saved = |version, name| Event::Saved {
             site: "s".into(),
-            save: SaveRecord {
-                version,
-                page: "/".into(),
-                user: user(version, name),
-                at: version,
-                forced: false,
-            },
+            save: save(version, "/", card(version, name)),
         };
-        state.apply(&save(1, "Ann"));
-        state.apply(&save(2, "Bo"));
-        state.apply(&save(2, "Bo"));
-        state.apply(&save(1, "Ann"));
+        state.apply(&saved(1, "Ann"));
+        state.apply(&saved(2, "Bo"));
+        state.apply(&saved(2, "Bo"));
+        state.apply(&saved(1, "Ann"));
         assert_eq!(state.version, 2);
         assert_eq!(state.first_save.as_ref().unwrap().user.name, "Ann");
         assert_eq!(state.last_save.as_ref().unwrap().user.name, "Bo");

@@ -69,22 +69,16 @@ pub fn avatar_colour(user: UserId, palette_len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{SessionInfo, UserCard};
+    use crate::fixtures::{card, session};
+    use crate::protocol::SessionInfo;
 
     fn member(id: i64, since: i64) -> Member {
         Member {
-            user: UserCard {
-                id,
-                name: format!("U{id}"),
-                email: String::new(),
-                teams: None,
-            },
+            user: card(id, &format!("U{id}")),
             sessions: vec![SessionInfo {
-                id: "s".into(),
-                page: "/".into(),
-                client: "studio".into(),
                 since,
                 page_since: since,
+                ..session("s", "/")
             }],
         }
     }

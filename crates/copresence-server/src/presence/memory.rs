@@ -367,12 +367,7 @@ mod tests {
     }
 
     fn ann() -> UserCard {
-        UserCard {
-            id: 1,
-            name: "Ann".into(),
-            email: "ann@x.test".into(),
-            teams: None,
-        }
+        copresence_core::fixtures::card(1, "Ann")
     }
 
     fn sites() -> Vec<String> {
