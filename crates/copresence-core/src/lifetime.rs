@@ -2,10 +2,10 @@
 //! process, or shared by several nodes in Redis).
 //!
 //! A heartbeat — a join, a move, or the same page again — keeps a session for the TTL. An event
-//! stream that carries the session holds it without heartbeats. When the last such stream drops,
-//! the session leaves after the reconnect grace, unless a stream carries it again first or its
-//! own deadline comes sooner: a browser's automatic reconnect is then invisible, and a closed
-//! tab is gone within seconds rather than after the TTL.
+//! stream that carries the session holds it without heartbeats, as if it heartbeated all along.
+//! When the last such stream drops, the session leaves after the reconnect grace (or the TTL, if
+//! that is shorter), unless a stream carries it again first: a browser's automatic reconnect is
+//! then invisible, and a closed tab is gone within seconds rather than after the TTL.
 
 use std::time::Duration;
 
@@ -41,10 +41,12 @@ impl SessionLifetime {
         now.saturating_add(self.grace_ms)
     }
 
-    /// The deadline of a session whose last stream dropped at `now`: the grace, unless its own
-    /// deadline comes sooner.
-    pub fn after_release(&self, deadline: i64, now: i64) -> i64 {
-        deadline.min(self.grace_ends(now))
+    /// The deadline of a session whose last stream dropped at `now`: the grace, or the TTL if
+    /// that is shorter. Whatever deadline it had before does not count: the stream held it as a
+    /// heartbeat would have, up to `now` (where several nodes share sessions, they renew held
+    /// deadlines to keep this true).
+    pub fn after_release(&self, now: i64) -> i64 {
+        self.held_until(now).min(self.grace_ends(now))
     }
 
     /// Whether a session with `deadline` leaves at `now`: never while a stream holds it.
@@ -83,10 +85,12 @@ mod tests {
     fn a_held_session_never_expires_and_a_released_one_leaves_after_the_grace() {
         let deadline = lifetime().held_until(NOW);
         assert!(!lifetime().expired(deadline, NOW + 3_600_000, true));
-        let released = lifetime().after_release(deadline, NOW + 10_000);
-        assert_eq!(released, NOW + 15_000);
-        // A deadline already sooner than the grace stays.
-        assert_eq!(lifetime().after_release(NOW + 1_000, NOW), NOW + 1_000);
+        // Released long after its heartbeat's deadline, it still gets the whole grace.
+        let released = lifetime().after_release(NOW + 3_600_000);
+        assert_eq!(released, NOW + 3_605_000);
+        // A TTL shorter than the grace ends it sooner.
+        let short_ttl = SessionLifetime::new(Duration::from_secs(2), Duration::from_secs(5));
+        assert_eq!(short_ttl.after_release(NOW), NOW + 2_000);
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl Shared {
             state.attachments.remove(&key);
             let now = now_ms();
             if let Some(deadline) = state.deadlines.get_mut(&key) {
-                *deadline = self.config.lifetime().after_release(*deadline, now);
+                *deadline = self.config.lifetime().after_release(now);
             }
         }
     }
@@ -496,5 +496,29 @@ mod tests {
             presence.roster("s").await.unwrap().is_empty(),
             "gone after the grace"
         );
+    }
+
+    #[tokio::test]
+    async fn a_session_held_past_its_ttl_is_not_cut_short_when_its_stream_drops() {
+        let presence = MemoryPresence::start(PresenceConfig {
+            session_ttl: Duration::from_millis(200),
+            ..config()
+        });
+        presence
+            .put_session("s", &ann(), "t", "/", "cli")
+            .await
+            .unwrap();
+        let guard = presence.attach("s", 1, "t");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        presence.shared.reap(now_ms());
+        assert!(!presence.roster("s").await.unwrap().is_empty());
+        drop(guard);
+        presence.shared.reap(now_ms() + 100);
+        assert!(
+            !presence.roster("s").await.unwrap().is_empty(),
+            "a stream that just dropped leaves its session a TTL (shorter than the grace here)"
+        );
+        presence.shared.reap(now_ms() + 1_000);
+        assert!(presence.roster("s").await.unwrap().is_empty());
     }
 }
