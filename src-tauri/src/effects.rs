@@ -1,6 +1,6 @@
 //! Performing what the model asks for: the one place the app touches the world — the settings
 //! file, the keychain, the subscription task, the notifier, the system's opener, the start at
-//! login, the global shortcut, the popup window. Each [`Effect`] either is done here and now, or starts work whose
+//! login, the global shortcut, the popup window, profile photos. Each [`Effect`] either is done here and now, or starts work whose
 //! result comes back later as an [`Input`] through the [`Inbox`] (a sign-in check waits on the
 //! network; the owning task does not).
 
@@ -17,6 +17,7 @@ use crate::error::{ErrorCode, TrayError};
 use crate::inbox::Inbox;
 use crate::model::{Effect, Input};
 use crate::notifier::Notifications;
+use crate::photo::PhotoFetcher;
 use crate::{popup, secret, settings, sync};
 
 pub struct Effects {
@@ -24,6 +25,7 @@ pub struct Effects {
     inbox: Inbox,
     config_dir: PathBuf,
     notifications: Notifications,
+    photos: PhotoFetcher,
     subscription: Option<tauri::async_runtime::JoinHandle<()>>,
 }
 
@@ -31,6 +33,7 @@ impl Effects {
     pub fn new(app: AppHandle, inbox: Inbox, config_dir: PathBuf) -> Effects {
         Effects {
             notifications: Notifications::new(inbox.clone()),
+            photos: PhotoFetcher::new(),
             app,
             inbox,
             config_dir,
@@ -96,6 +99,13 @@ impl Effects {
                 return Ok(Some(Input::AutostartIs(now)));
             }
             Effect::Notify(notice) => self.notifications.show(notice),
+            Effect::FetchPhoto { address } => {
+                let (inbox, photos) = (self.inbox.clone(), self.photos.clone());
+                tauri::async_runtime::spawn(async move {
+                    let photo = photos.fetch(&address).await;
+                    inbox.send(Input::PhotoFetched { address, photo });
+                });
+            }
             Effect::Open(link) => open_link(&self.app, &link)?,
             Effect::ShowPopup { tab, site } => popup::show(&self.app, tab, site),
             Effect::HidePopup => popup::hide(&self.app),

@@ -14,7 +14,8 @@
 //!   [`error`]: the one error type, with codes the popup matches.
 //! - [`runtime`] (the owning task), [`inbox`] (the way in), [`effects`] (the only code that
 //!   touches the world: [`settings`] kept as JSON, [`secret`] in the keychain or a private
-//!   file, [`notifier`] for native notifications, the opener, the start at login, [`popup`]).
+//!   file, [`notifier`] for native notifications, [`photo`] fetching profile photos, the
+//!   opener, the start at login, [`popup`]).
 //! - [`do_not_disturb`]: the desktop's own "do not disturb", followed and sent as an input.
 //! - [`tray`]: icon states and the menu with typed actions, tested without a desktop;
 //!   [`popup`]: the window; [`desktop`]: the app's identity to the desktop (the Windows
@@ -30,6 +31,7 @@ mod fixtures;
 pub mod inbox;
 pub mod model;
 pub mod notifier;
+pub mod photo;
 pub mod popup;
 pub mod runtime;
 pub mod secret;

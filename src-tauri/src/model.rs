@@ -8,9 +8,12 @@
 //! effects and the [`View`]. One task owns the model and performs the effects
 //! ([`crate::runtime`]); nothing else changes it.
 
+use std::collections::HashSet;
+
 use copresence_client::{LiveState, Update};
 use copresence_core::links;
 use copresence_core::notify::{next_local_midnight, Moment, Notice, Notifier};
+use copresence_core::photo::check_photo_url;
 use copresence_core::toolbar::TOOLBAR_AVATAR_CHOICES;
 use copresence_core::UserCard;
 use serde::Deserialize;
@@ -19,7 +22,8 @@ use crate::error::{ErrorCode, TrayError};
 use crate::secret::Loaded;
 use crate::settings::{format_minute, parse_minute, Settings};
 use crate::view::{
-    me_person, site_views, Connection, FollowChoice, SettingsView, Status, Tab, TokenStorage, View,
+    me_person, site_views, Connection, FollowChoice, Photos, SettingsView, Status, Tab,
+    TokenStorage, View, Viewer,
 };
 
 /// How long "pause for an hour" pauses.
@@ -143,6 +147,12 @@ pub enum Input {
     },
     /// Whether the desktop's own "do not disturb" is on ([`crate::do_not_disturb`]).
     DoNotDisturb(bool),
+    /// The answer to [`Effect::FetchPhoto`]: the photo as a `data:` URL, or none (not found,
+    /// not a picture, too large).
+    PhotoFetched {
+        address: String,
+        photo: Option<String>,
+    },
     /// [`Model::next_deadline`] has passed.
     Tick,
 }
@@ -181,6 +191,11 @@ pub enum Effect {
         to: Option<String>,
     },
     Notify(Notice),
+    /// Fetch the profile photo at `address` (checked by the core's rule); answered with
+    /// [`Input::PhotoFetched`].
+    FetchPhoto {
+        address: String,
+    },
     /// A contact link built by the core's link rules (`mailto:` or a Teams chat).
     Open(String),
     ShowPopup {
@@ -212,6 +227,10 @@ pub struct Model {
     do_not_disturb: bool,
     /// Why the kept shortcut could not be bound at start (another app holds it).
     shortcut_problem: Option<String>,
+    /// Profile photos fetched, by address, and every address asked for once (fetched, failed,
+    /// or on its way): each is fetched once while the app runs.
+    photos: Photos,
+    photos_asked: HashSet<String>,
     /// The number of the running subscription (or of the last one stopped).
     subscription: u64,
     notifier: Option<Notifier>,
@@ -240,6 +259,8 @@ impl Model {
             autostart,
             do_not_disturb: false,
             shortcut_problem: None,
+            photos: Photos::new(),
+            photos_asked: HashSet::new(),
             subscription: 0,
             notifier: None,
         }
@@ -294,6 +315,12 @@ impl Model {
             } => self.shortcut_bound(reply, shortcut, outcome),
             Input::DoNotDisturb(on) => {
                 self.do_not_disturb = on;
+                Vec::new()
+            }
+            Input::PhotoFetched { address, photo } => {
+                if let Some(photo) = photo {
+                    self.photos.insert(address, photo);
+                }
                 Vec::new()
             }
             Input::Tick => match self.settings.paused_until {
@@ -385,19 +412,36 @@ impl Model {
     }
 
     fn feed(&mut self, event: FeedEvent, at: Moment) -> Vec<Effect> {
+        let mut effects = Vec::new();
         match event {
             FeedEvent::SignedIn(me) => self.signed_in(me),
             FeedEvent::SignedOut(message) => self.signed_out(Some(message)),
             FeedEvent::Offline(message) => self.offline(message),
             FeedEvent::Update(update) => {
-                return self
-                    .update(&update, at)
-                    .into_iter()
-                    .map(Effect::Notify)
-                    .collect()
+                effects.extend(self.update(&update, at).into_iter().map(Effect::Notify))
             }
         }
-        Vec::new()
+        effects.extend(self.photos_to_fetch());
+        effects
+    }
+
+    /// The photos of the people now known (you, and everyone on a site) not yet asked for.
+    fn photos_to_fetch(&mut self) -> Vec<Effect> {
+        let people = self.me.iter().chain(
+            self.live
+                .sites()
+                .flat_map(|site| site.members.members())
+                .map(|member| &member.user),
+        );
+        let mut effects = Vec::new();
+        for address in people.filter_map(|user| user.photo.as_deref()) {
+            if check_photo_url(address).is_ok() && self.photos_asked.insert(address.to_owned()) {
+                effects.push(Effect::FetchPhoto {
+                    address: address.to_owned(),
+                });
+            }
+        }
+        effects
     }
 
     /// Apply one subscription update; returns what to announce.
@@ -563,7 +607,13 @@ impl Model {
     pub fn view(&self, now: i64) -> View {
         let me = self.me.as_ref().map(|m| m.id);
         let avatars = self.settings.toolbar_avatars();
-        let sites = site_views(&self.live, me, avatars, |site| self.settings.follows(site));
+        let viewer = Viewer {
+            me,
+            photos: &self.photos,
+        };
+        let sites = site_views(&self.live, viewer, avatars, |site| {
+            self.settings.follows(site)
+        });
         let mut follow: Vec<FollowChoice> = self
             .live
             .sites()
@@ -580,7 +630,7 @@ impl Model {
                 connection: self.connection,
                 message: self.message.clone(),
             },
-            me: self.me.as_ref().map(me_person),
+            me: self.me.as_ref().map(|me| me_person(me, &self.photos)),
             sites,
             paused_until: self.paused_until(now),
             do_not_disturb: self.do_not_disturb,
@@ -1095,5 +1145,51 @@ mod tests {
         let view = restarted.view(NOW);
         assert_eq!(view.settings.shortcut_problem.as_deref(), Some("taken"));
         assert_eq!(view.settings.shortcut.as_deref(), Some("Alt+Shift+C"));
+    }
+
+    #[test]
+    fn each_photo_is_fetched_once_and_shown_as_data_once_it_arrives() {
+        let mut model = signed_in_model();
+        let mut ann = card(2, "Ann");
+        ann.photo = Some("https://photos.x.test/ann.png".into());
+        let mut bo = card(3, "Bo");
+        bo.photo = Some("http://photos.x.test/bo.png".into());
+        let on_home = |user: UserCard| Member {
+            user,
+            sessions: vec![crate::fixtures::session("s", "/")],
+        };
+        let effects = model.apply(
+            feed(Update::Snapshot(vec![
+                site_with("a", vec![on_home(ann.clone()), on_home(bo)]),
+                site_with("b", vec![on_home(ann)]),
+            ])),
+            now(),
+        );
+        let fetches: Vec<_> = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::FetchPhoto { .. }))
+            .collect();
+        assert_eq!(
+            fetches,
+            [&Effect::FetchPhoto {
+                address: "https://photos.x.test/ann.png".into()
+            }],
+            "once for Ann on two sites, never over plain http from elsewhere"
+        );
+        let ann_on_a = |model: &Model| model.view(NOW).sites[0].toolbar[0].clone();
+        assert_eq!(ann_on_a(&model).photo, None, "initials until it arrives");
+        model.apply(
+            Input::PhotoFetched {
+                address: "https://photos.x.test/ann.png".into(),
+                photo: Some("data:image/png;base64,iVBO".into()),
+            },
+            now(),
+        );
+        assert_eq!(
+            ann_on_a(&model).photo.as_deref(),
+            Some("data:image/png;base64,iVBO")
+        );
+        let again = model.apply(feed(join("b", 4, "Cy")), now());
+        assert!(!again.iter().any(|e| matches!(e, Effect::FetchPhoto { .. })));
     }
 }

@@ -2,6 +2,8 @@
 //! only renders: every rule (who is in the toolbar, who rolls up under a collapsed page, which
 //! sites are followed) is applied before anything crosses to it.
 
+use std::collections::HashMap;
+
 use copresence_client::LiveState;
 use copresence_core::pages::PageTree;
 use copresence_core::toolbar::{avatar_colour, initials, toolbar};
@@ -48,6 +50,8 @@ pub struct Person {
     pub initials: String,
     /// Index into the popup's palette, the same for this user everywhere.
     pub colour: usize,
+    /// Their photo as a `data:` URL, once fetched; the initials on the colour until then.
+    pub photo: Option<String>,
     pub is_me: bool,
     pub email: String,
     pub has_teams: bool,
@@ -167,8 +171,19 @@ pub struct View {
     pub settings: SettingsView,
 }
 
-fn person(member: &Member, pages: &PageTree, me: Option<UserId>) -> Person {
-    person_at(member, pages, me, member.latest_session())
+/// Profile photos the app has fetched, by address: `data:` URLs the popup shows as they are
+/// (it never loads a remote address itself).
+pub type Photos = HashMap<String, String>;
+
+/// Who is looking, and what the app has to show them with.
+#[derive(Clone, Copy)]
+pub struct Viewer<'a> {
+    pub me: Option<UserId>,
+    pub photos: &'a Photos,
+}
+
+fn person(member: &Member, pages: &PageTree, viewer: Viewer<'_>) -> Person {
+    person_at(member, pages, viewer, member.latest_session())
 }
 
 /// A person as shown on the page row `row`: their card names the session on that row (or, for
@@ -176,7 +191,7 @@ fn person(member: &Member, pages: &PageTree, me: Option<UserId>) -> Person {
 fn person_on_row(
     member: &Member,
     pages: &PageTree,
-    me: Option<UserId>,
+    viewer: Viewer<'_>,
     row: usize,
     rolled_up: bool,
 ) -> Person {
@@ -185,13 +200,13 @@ fn person_on_row(
         .iter()
         .filter(|s| pages.shows_on(&s.page, row, rolled_up))
         .max_by_key(|s| (s.page_since, s.since));
-    person_at(member, pages, me, on_row.or(member.latest_session()))
+    person_at(member, pages, viewer, on_row.or(member.latest_session()))
 }
 
 fn person_at(
     member: &Member,
     pages: &PageTree,
-    me: Option<UserId>,
+    viewer: Viewer<'_>,
     latest: Option<&copresence_core::SessionInfo>,
 ) -> Person {
     let sessions = member
@@ -204,14 +219,20 @@ fn person_at(
             since: s.page_since,
         })
         .collect();
+    let user = &member.user;
     Person {
-        user_id: member.user.id,
-        name: member.user.name.clone(),
-        initials: initials(&member.user.name),
-        colour: avatar_colour(member.user.id, PALETTE),
-        is_me: Some(member.user.id) == me,
-        email: member.user.email.clone(),
-        has_teams: member.user.has_teams(),
+        user_id: user.id,
+        name: user.name.clone(),
+        initials: initials(&user.name),
+        colour: avatar_colour(user.id, PALETTE),
+        photo: user
+            .photo
+            .as_ref()
+            .and_then(|address| viewer.photos.get(address))
+            .cloned(),
+        is_me: Some(user.id) == viewer.me,
+        email: user.email.clone(),
+        has_teams: user.has_teams(),
         page: latest.map(|s| s.page.clone()).unwrap_or_default(),
         page_title: latest
             .map(|s| pages.title(&s.page).to_owned())
@@ -223,12 +244,16 @@ fn person_at(
 }
 
 /// The signed-in user, for the popup's header: the same card rules as everyone else.
-pub fn me_person(user: &copresence_core::UserCard) -> Person {
+pub fn me_person(user: &copresence_core::UserCard, photos: &Photos) -> Person {
     let member = Member {
         user: user.clone(),
         sessions: Vec::new(),
     };
-    person_at(&member, &PageTree::default(), Some(user.id), None)
+    let viewer = Viewer {
+        me: Some(user.id),
+        photos,
+    };
+    person_at(&member, &PageTree::default(), viewer, None)
 }
 
 fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
@@ -241,12 +266,11 @@ fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
     }
 }
 
-/// The view of one site for the user `me`.
-/// The view of one site for the user `me`, with `avatars` in its toolbar before "+N".
-pub fn site_view(state: &SiteState, me: Option<UserId>, avatars: usize) -> SiteView {
+/// The view of one site for `viewer`, with `avatars` in its toolbar before "+N".
+pub fn site_view(state: &SiteState, viewer: Viewer<'_>, avatars: usize) -> SiteView {
     let pages = PageTree::new(&state.pages);
     let members = state.members.members();
-    let bar = toolbar(members, me, avatars);
+    let bar = toolbar(members, viewer.me, avatars);
     let rows = pages
         .nodes()
         .iter()
@@ -259,12 +283,12 @@ pub fn site_view(state: &SiteState, me: Option<UserId>, avatars: usize) -> SiteV
             here: pages
                 .people_on(index, members, false)
                 .into_iter()
-                .map(|m| person_on_row(m, &pages, me, index, false))
+                .map(|m| person_on_row(m, &pages, viewer, index, false))
                 .collect(),
             rolled_up: pages
                 .people_on(index, members, true)
                 .into_iter()
-                .map(|m| person_on_row(m, &pages, me, index, true))
+                .map(|m| person_on_row(m, &pages, viewer, index, true))
                 .collect(),
         })
         .collect();
@@ -273,8 +297,16 @@ pub fn site_view(state: &SiteState, me: Option<UserId>, avatars: usize) -> SiteV
         name: state.site.name.clone(),
         url: state.site.url.clone(),
         version: state.version,
-        toolbar: bar.shown.iter().map(|m| person(m, &pages, me)).collect(),
-        overflow: bar.overflow.iter().map(|m| person(m, &pages, me)).collect(),
+        toolbar: bar
+            .shown
+            .iter()
+            .map(|m| person(m, &pages, viewer))
+            .collect(),
+        overflow: bar
+            .overflow
+            .iter()
+            .map(|m| person(m, &pages, viewer))
+            .collect(),
         pages: rows,
         first_save: state.first_save.as_ref().map(|s| save_view(s, &pages)),
         last_save: state.last_save.as_ref().map(|s| save_view(s, &pages)),
@@ -284,14 +316,14 @@ pub fn site_view(state: &SiteState, me: Option<UserId>, avatars: usize) -> SiteV
 /// The followed sites of `live`, in name order.
 pub fn site_views(
     live: &LiveState,
-    me: Option<UserId>,
+    viewer: Viewer<'_>,
     avatars: usize,
     followed: impl Fn(&str) -> bool,
 ) -> Vec<SiteView> {
     let mut sites: Vec<SiteView> = live
         .sites()
         .filter(|s| followed(&s.site.id))
-        .map(|s| site_view(s, me, avatars))
+        .map(|s| site_view(s, viewer, avatars))
         .collect();
     sites.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     sites
@@ -302,6 +334,15 @@ mod tests {
     use super::*;
     use crate::fixtures::{card, member, session, site, NOW};
     use copresence_core::Page;
+
+    /// User 1, with no photos fetched.
+    fn as_me() -> Viewer<'static> {
+        static NONE: std::sync::OnceLock<Photos> = std::sync::OnceLock::new();
+        Viewer {
+            me: Some(1),
+            photos: NONE.get_or_init(Photos::new),
+        }
+    }
 
     fn pages(paths: &[(&str, &str)]) -> Vec<Page> {
         paths
@@ -350,7 +391,7 @@ mod tests {
 
     #[test]
     fn each_row_shows_who_is_on_it_with_the_session_on_that_row() {
-        let view = site_view(&contoso(), Some(1), 3);
+        let view = site_view(&contoso(), as_me(), 3);
         assert_eq!(on(&row(&view, "/").here), [("Me", "Home"), ("Bo", "Home")]);
         assert_eq!(
             on(&row(&view, "/products/pricing").here),
@@ -375,7 +416,7 @@ mod tests {
 
     #[test]
     fn the_toolbar_leaves_me_out_and_a_card_names_the_latest_page() {
-        let view = site_view(&contoso(), Some(1), 3);
+        let view = site_view(&contoso(), as_me(), 3);
         let everyone: Vec<&Person> = view.toolbar.iter().chain(&view.overflow).collect();
         assert!(everyone.iter().all(|p| !p.is_me));
         assert_eq!(everyone.len(), 3);
@@ -386,7 +427,7 @@ mod tests {
         );
         assert_eq!(bo.sessions.len(), 2);
         assert!(!bo.has_teams);
-        let me = me_person(&card(1, "Me"));
+        let me = me_person(&card(1, "Me"), &Photos::new());
         assert!(me.is_me);
         assert_eq!(me.page_title, "");
     }
@@ -397,7 +438,7 @@ mod tests {
         let mut zeta = site("z");
         zeta.site.name = "Alpha".into();
         live.replace([site("a"), site("b"), zeta]);
-        let views = site_views(&live, Some(1), 3, |id| id != "b");
+        let views = site_views(&live, as_me(), 3, |id| id != "b");
         let names: Vec<&str> = views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["Alpha", "Site a"]);
     }
@@ -409,7 +450,7 @@ mod tests {
             path: "/about".into(),
             title: "  ".into(),
         });
-        let view = site_view(&state, Some(1), 3);
+        let view = site_view(&state, as_me(), 3);
         let titles: Vec<&str> = view.pages.iter().map(|r| r.title.as_str()).collect();
         assert_eq!(titles, ["Home", "/about"]);
     }

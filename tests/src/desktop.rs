@@ -651,6 +651,58 @@ impl Drop for TrayApp {
     }
 }
 
+/// A web server on loopback with one profile photo (a small PNG) at `/photo.png`, counting
+/// how often it is asked for.
+pub struct PhotoServer {
+    pub url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl PhotoServer {
+    pub async fn start() -> PhotoServer {
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = requests.clone();
+        let photo = tiny_png();
+        let app = axum::Router::new().route(
+            "/photo.png",
+            axum::routing::get(move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let photo = photo.clone();
+                async move { ([("content-type", "image/png")], photo) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let address = listener.local_addr().expect("a bound address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        PhotoServer {
+            url: format!("http://{address}/photo.png"),
+            requests,
+        }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.requests.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A 4×4 orange PNG.
+fn tiny_png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 4, 4);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("a PNG header");
+    writer
+        .write_image_data(&[0xff, 0x88, 0x00].repeat(16))
+        .expect("PNG data");
+    writer.finish().expect("a whole PNG");
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use copresence_tests::desktop::{Desktop, Tray, TrayApp};
-use copresence_tests::{bin, TestServer};
+use copresence_tests::desktop::{Desktop, PhotoServer, Tray, TrayApp};
+use copresence_tests::{bin, TestServer, ORG};
 use fantoccini::Locator;
 
 const ZOE: &str = "Zoë <b>Quinn</b>";
@@ -61,7 +61,15 @@ async fn tray_end_to_end() {
     let desktop = Desktop::start();
     // A short TTL makes the CLI heartbeat every second, so Zoë's editor is back within a
     // second of the server's restart.
-    let mut server = TestServer::start(&["--session-ttl", "3s"]).await;
+    // Ann has a profile photo, served on loopback.
+    let photos = PhotoServer::start().await;
+    let org = ORG.replacen(
+        "teams = \"ann@contoso.test\"",
+        &format!("teams = \"ann@contoso.test\"\nphoto = \"{}\"", photos.url),
+        1,
+    );
+    assert_ne!(org, ORG);
+    let mut server = TestServer::start_with_org(&org, &["--session-ttl", "3s"]).await;
     let tray_user = server.token("bo@contoso.test");
     let zoe_token = server.token(ZOE_EMAIL);
     let app = TrayApp::launch(&desktop, &server.url, &tray_user).await;
@@ -164,7 +172,7 @@ async fn tray_end_to_end() {
     );
     let bold = app
         .webdriver
-        .find_all(Locator::Css("b, img"))
+        .find_all(Locator::Css("b, img:not(.photo)"))
         .await
         .unwrap();
     assert!(bold.is_empty(), "markup from a name was rendered");
@@ -251,6 +259,15 @@ async fn tray_end_to_end() {
     tray.wait_until("Ann beside Zoë", wait, |t| {
         t.menu_labels().iter().any(|l| l == "    Ann Lee — Home")
     });
+    // Her photo, fetched by the app and shown as data, in place of her initials.
+    let photo = app
+        .wait_for(
+            r#"[data-site="contoso"] [data-testid="avatar"][data-name="Ann Lee"] img.photo"#,
+            wait,
+        )
+        .await;
+    let src = photo.attr("src").await.unwrap().unwrap_or_default();
+    assert!(src.starts_with("data:image/png;base64,iVBOR"), "{src:.40}");
     std::thread::sleep(Duration::from_millis(1500));
     let during_pause: Vec<_> = desktop.notifications().into_iter().skip(before).collect();
     assert!(
@@ -318,6 +335,11 @@ async fn tray_end_to_end() {
             !t.menu_labels().iter().any(|l| l == "Do Not Disturb is on")
         });
     }
+    assert_eq!(
+        photos.requests(),
+        1,
+        "Ann's photo is fetched once, however often she comes back"
+    );
 
     // The server goes away: the popup and the tray say so.
     server.stop().await;

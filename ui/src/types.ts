@@ -28,6 +28,8 @@ export interface Person extends PersonSession {
   initials: string;
   /** Index into the palette, 0..7. */
   colour: number;
+  /** Their photo as a `data:` URL, once the app has fetched it; initials until then. */
+  photo: string | null;
   is_me: boolean;
   email: string;
   has_teams: boolean;

@@ -119,6 +119,7 @@ fn floor_event(site: &str, from: &str, to: String) -> String {
                 name: "Pat Publisher".to_owned(),
                 email: "publisher@bench.test".to_owned(),
                 teams: None,
+                photo: None,
             },
             sessions: vec![SessionInfo {
                 id: SESSION.to_owned(),

@@ -27,6 +27,7 @@ pub fn card(id: UserId, name: &str) -> UserCard {
         name: name.into(),
         email: format!("{id}@x.test"),
         teams: None,
+        photo: None,
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`lifetime`]: how long a session lives: TTL, streams that hold it, the reconnect grace.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
+//! - [`photo`]: where a profile photo may come from, and which bytes are a picture.
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
 //!   coalesced, nothing while paused or in quiet hours.
@@ -26,6 +27,7 @@ pub mod lifetime;
 pub mod links;
 pub mod notify;
 pub mod pages;
+pub mod photo;
 pub mod protocol;
 pub mod roster;
 pub mod toolbar;

@@ -32,6 +32,9 @@ pub struct UserCard {
     /// Microsoft Teams user principal name, when the user has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teams: Option<String>,
+    /// Where their profile photo is ([`crate::photo::check_photo_url`]), when they have one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<String>,
 }
 
 impl UserCard {

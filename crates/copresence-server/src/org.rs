@@ -23,6 +23,8 @@ pub struct OrgUser {
     pub name: String,
     /// Teams user principal name, usually the e-mail.
     pub teams: Option<String>,
+    /// Where their profile photo is: an `https` address (`http` only on this machine).
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -53,6 +55,10 @@ impl Organisation {
             }
             if user.name.trim().is_empty() {
                 return Err(format!("user {:?}: the name is empty", user.email));
+            }
+            if let Some(photo) = &user.photo {
+                copresence_core::photo::check_photo_url(photo)
+                    .map_err(|e| format!("user {:?}: photo {photo:?}: {e}", user.email))?;
             }
             if !emails.insert(user.email.as_str()) {
                 return Err(format!("user {:?} is listed twice", user.email));
@@ -95,6 +101,7 @@ mod tests {
 email = "ann@contoso.test"
 name = "Ann Lee"
 teams = "ann@contoso.test"
+photo = "https://photos.contoso.test/ann.png"
 
 [[sites]]
 id = "contoso"
@@ -119,6 +126,10 @@ pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Product
         assert!(bad("[[sites]]\nid = \"Bad Id\"\nname = \"x\"\nurl = \"u\"").contains("site id"));
         assert!(bad("[[users]]\nemail = \"x\"\nname = \"X\"").contains("e-mail"));
         assert!(bad("[[users]]\nemail = \"a@b\"\nname = \"X\"\nage = 3").contains("age"));
+        assert!(
+            bad("[[users]]\nemail = \"a@b\"\nname = \"X\"\nphoto = \"http://cdn.test/x.png\"")
+                .contains("https")
+        );
         assert!(bad(
             "[[sites]]\nid = \"s\"\nname = \"x\"\nurl = \"u\"\npages = [{path = \"nope\", title = \"t\"}]"
         )

@@ -1,6 +1,7 @@
 /**
- * An avatar: the coloured circle with initials that stands for a person in the header, the
- * toolbar, the "+N" list, the page tree and the card.
+ * An avatar: the person's photo, or their initials on their colour, in a circle that stands for
+ * them in the header, the toolbar, the "+N" list, the page tree and the card. A photo only ever
+ * arrives as a `data:` URL the app fetched: the popup loads nothing from anywhere else.
  *
  * Wherever it stands for someone on a site it is a button that opens their card; each one gets
  * a `data-focus` key of its own (site, place, person) so focus returns to the very avatar that
@@ -11,7 +12,7 @@ import type { Person } from "../types";
 import type { Ctx } from "./context";
 import { el, type Attrs } from "./dom";
 
-/** The coloured circle with initials, as a button or a span; `ring` marks you among others. */
+/** The circle, as a button or a span; `ring` marks you among others. */
 export function avatarFace<K extends "button" | "span">(
   p: Person,
   tag: K,
@@ -19,7 +20,11 @@ export function avatarFace<K extends "button" | "span">(
   attrs: Attrs = {},
 ): HTMLElementTagNameMap[K] {
   const colour = ((Math.trunc(p.colour) % 8) + 8) % 8;
-  return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, p.initials);
+  const photo =
+    p.photo !== null && p.photo.startsWith("data:image/")
+      ? el("img", { class: "photo", "data-testid": "photo", src: p.photo, alt: "" })
+      : null;
+  return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, photo ?? p.initials);
 }
 
 /** `p` on `site`, at `where` (the toolbar, the list, a page row), opening their card on a click. */

@@ -26,6 +26,7 @@ export function person(id: number, name: string, over: Partial<Person> = {}): Pe
       .slice(0, 2)
       .toUpperCase(),
     colour: id % 8,
+    photo: null,
     is_me: false,
     email: `${name.split(" ")[0].toLowerCase()}@contoso.test`,
     has_teams: true,

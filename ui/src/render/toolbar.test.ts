@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 /**
  * The toolbar against hand-made sites: three avatars then "+N", the list it opens, and the
- * line shown when nobody else is on the site.
+ * line shown when nobody else is on the site; photos in the circles.
  */
 
 import { describe, expect, it } from "vitest";
@@ -36,5 +36,19 @@ describe("toolbar", () => {
     draw(view([site()]));
     expect(q(".toolbar")!.textContent).toBe("Nobody else here");
     expect(q('[data-testid="overflow"]')).toBeNull();
+  });
+});
+
+describe("photos", () => {
+  it("shows a fetched photo in the circle, and initials for anyone else", () => {
+    const ann = { ...person(1, "Ann Lee"), photo: "data:image/png;base64,iVBORw0KGgo=" };
+    const bo = { ...person(2, "Bo Chen"), photo: "https://evil.test/track.png" };
+    draw(view([site({ toolbar: [ann, bo, person(3, "Cy Diaz")] })]));
+    const [first, second, third] = all('.toolbar [data-testid="avatar"]');
+    expect(first.querySelector("img")!.getAttribute("src")).toBe(ann.photo);
+    expect(first.textContent).toBe("");
+    expect(second.querySelector("img")).toBeNull();
+    expect(second.textContent).toBe("BC");
+    expect(third.textContent).toBe("CD");
   });
 });

@@ -11,7 +11,7 @@
 use copresence_core::{validate_site_id, Ticket, UserCard, UserId};
 use sqlx::Row;
 
-use super::{user_from, Store, StoreError, FRESH};
+use super::{user_columns, user_from, Store, StoreError, FRESH, USER_COLUMN_COUNT};
 use crate::secret;
 
 /// How many hex digits of a token's hash name it.
@@ -81,10 +81,11 @@ impl Store {
         let key = format!("token:{hash}");
         self.cache
             .get_kept_if(key, FRESH, Option::is_some, async {
-                let row = sqlx::query(
-                    "SELECT u.id, u.name, u.email, u.teams FROM tokens t
-                     JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
-                )
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1"
+                ))
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -210,16 +211,18 @@ impl Store {
         hash: &str,
         now: i64,
     ) -> Result<Option<TicketGrant>, StoreError> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.email, u.teams, t.sites, t.expires_at FROM tickets t
-             JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.expires_at >= $2",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", t.sites, t.expires_at FROM tickets t
+             JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.expires_at >= $2"
+        ))
         .bind(hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let sites: String = row.try_get(4)?;
+        let sites: String = row.try_get(USER_COLUMN_COUNT)?;
         // Tickets from before they were scoped carry no sites: they are good for none.
         let sites: Vec<String> = serde_json::from_str::<Vec<String>>(&sites)
             .unwrap_or_default()
@@ -229,7 +232,7 @@ impl Store {
         Ok(Some(TicketGrant {
             user: user_from(&row, 0)?,
             sites,
-            expires_at: row.try_get(5)?,
+            expires_at: row.try_get(USER_COLUMN_COUNT + 1)?,
         }))
     }
 

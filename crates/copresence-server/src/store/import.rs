@@ -50,12 +50,14 @@ async fn upsert(
 ) -> Result<(), StoreError> {
     for user in &org.users {
         sqlx::query(
-            "INSERT INTO users (email, name, teams) VALUES ($1, $2, $3)
-                 ON CONFLICT (email) DO UPDATE SET name = excluded.name, teams = excluded.teams",
+            "INSERT INTO users (email, name, teams, photo) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (email) DO UPDATE
+                 SET name = excluded.name, teams = excluded.teams, photo = excluded.photo",
         )
         .bind(&user.email)
         .bind(&user.name)
         .bind(user.teams.clone())
+        .bind(user.photo.clone())
         .execute(&mut **tx)
         .await?;
     }

@@ -67,13 +67,26 @@ const FRESH: Policy = Policy::Fresh(std::time::Duration::from_secs(10));
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
-/// A user card from the four columns from `offset` on: id, name, e-mail, teams.
+/// The columns of a user card, of the `users` table named `u`, in [`user_from`]'s order: a
+/// macro, so queries are built with `concat!` at compile time.
+macro_rules! user_columns {
+    () => {
+        "u.id, u.name, u.email, u.teams, u.photo"
+    };
+}
+use user_columns;
+
+/// How many columns [`user_columns!`] names.
+const USER_COLUMN_COUNT: usize = 5;
+
+/// A user card from the columns of [`user_columns!`] from `offset` on.
 fn user_from(row: &AnyRow, offset: usize) -> Result<UserCard, sqlx::Error> {
     Ok(UserCard {
         id: row.try_get(offset)?,
         name: row.try_get(offset + 1)?,
         email: row.try_get(offset + 2)?,
         teams: row.try_get(offset + 3)?,
+        photo: row.try_get(offset + 4)?,
     })
 }
 

@@ -8,7 +8,7 @@ use copresence_core::{SaveRecord, UserCard};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{user_from, Store, StoreError};
+use super::{user_columns, user_from, Store, StoreError};
 use crate::readcache::Policy;
 
 /// Why a save was refused.
@@ -24,7 +24,7 @@ pub enum SaveError {
 }
 
 /// The columns [`save_from`] reads, in its order: the save, then who made it.
-const SAVE_COLUMNS: &str = "s.version, s.page, s.at, s.forced, u.id, u.name, u.email, u.teams";
+const SAVE_COLUMNS: &str = concat!("s.version, s.page, s.at, s.forced, ", user_columns!());
 
 fn save_from(row: &AnyRow) -> Result<SaveRecord, sqlx::Error> {
     Ok(SaveRecord {

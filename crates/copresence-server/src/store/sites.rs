@@ -11,7 +11,7 @@ use copresence_core::{Page, SiteInfo, UserCard, UserId};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{user_from, Store, StoreError, FRESH};
+use super::{user_columns, user_from, Store, StoreError, FRESH};
 use crate::readcache::Policy;
 
 /// A site as the store knows it: what is needed to answer for it.
@@ -129,10 +129,12 @@ impl Store {
         let key = format!("members:{site}");
         self.cache
             .get(key, FRESH, async {
-                let rows = sqlx::query(
-                    "SELECT u.id, u.name, u.email, u.teams FROM users u
-                 JOIN memberships m ON m.user_id = u.id WHERE m.site_id = $1 ORDER BY u.id",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users u JOIN memberships m ON m.user_id = u.id
+                     WHERE m.site_id = $1 ORDER BY u.id"
+                ))
                 .bind(site)
                 .fetch_all(&self.pool)
                 .await?;

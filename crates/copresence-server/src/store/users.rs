@@ -5,7 +5,7 @@
 
 use copresence_core::{UserCard, UserId};
 
-use super::{user_from, Store, StoreError, FRESH};
+use super::{user_columns, user_from, Store, StoreError, FRESH};
 
 impl Store {
     /// A user's card, if `viewer` may see it: themselves, or someone sharing a site with them.
@@ -17,25 +17,31 @@ impl Store {
         let key = format!("visible:{viewer}:{user}");
         self.cache
             .get(key, FRESH, async {
-            let row = sqlx::query(
-                "SELECT u.id, u.name, u.email, u.teams FROM users u WHERE u.id = $1 AND (u.id = $2 OR EXISTS (
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    user_columns!(),
+                    " FROM users u WHERE u.id = $1 AND (u.id = $2 OR EXISTS (
                      SELECT 1 FROM memberships a JOIN memberships b ON a.site_id = b.site_id
-                     WHERE a.user_id = $1 AND b.user_id = $2))",
-            )
-            .bind(user)
-            .bind(viewer)
-            .fetch_optional(&self.pool)
-            .await?;
-            Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+                     WHERE a.user_id = $1 AND b.user_id = $2))"
+                ))
+                .bind(user)
+                .bind(viewer)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|r| user_from(&r, 0)).transpose()?)
             })
             .await
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserCard>, StoreError> {
-        let row = sqlx::query("SELECT id, name, email, teams FROM users WHERE email = $1")
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users u WHERE u.email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row.map(|r| user_from(&r, 0)).transpose()?)
     }
 }
