@@ -58,7 +58,12 @@ pub fn run() {
     let app = tauri::Builder::default()
         // First, so a second launch only shows the running app's popup.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            popup::show(app, view::Tab::Sites, None);
+            if let Some(inbox) = app.try_state::<inbox::Inbox>() {
+                inbox.tell(model::Command::ShowPopup {
+                    tab: view::Tab::Sites,
+                    site: None,
+                });
+            }
         }))
         .plugin(tauri_plugin_autostart::init(
             MacosLauncher::LaunchAgent,
