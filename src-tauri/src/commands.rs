@@ -7,12 +7,17 @@ use tauri::State;
 use crate::error::TrayError;
 use crate::inbox::Inbox;
 use crate::model::{Command, ContactKind, PauseUntil, Preferences};
-use crate::runtime::Views;
-use crate::view::View;
+use crate::view::{PhotoData, PhotoSets, View, Views};
 
 #[tauri::command]
 pub fn view(views: State<'_, Views>) -> View {
     views.borrow().clone()
+}
+
+/// The photos fetched so far, by the keys views name them with.
+#[tauri::command]
+pub fn photos(photos: State<'_, PhotoSets>) -> PhotoData {
+    photos.borrow().clone()
 }
 
 #[tauri::command]

@@ -11,9 +11,9 @@
 //! - on GNOME, "show banners" turned off (`org.gnome.desktop.notifications show-banners`),
 //!   which GNOME keeps in its settings, not on the notification server.
 //!
-//! The server's properties are read every [`POLL`]: neither server reliably signals a change,
-//! and one property read over the session bus is nothing. GNOME's setting is followed with
-//! `gsettings monitor`, which reports each change as it happens.
+//! The server's properties are read every 2 s: neither server reliably signals a change, and
+//! one property read over the session bus is nothing. GNOME's setting is followed with
+//! `gsettings monitor`, which reports each change as it happens, and is passed on at once.
 
 #[cfg(all(unix, not(target_os = "macos")))]
 pub use freedesktop::watch;
@@ -41,6 +41,7 @@ mod freedesktop {
 
     use tokio::io::{AsyncBufReadExt, BufReader};
     use tokio::process::Command;
+    use tokio::sync::Notify;
     use zbus::OwnedVariant;
 
     use super::banners_off;
@@ -49,6 +50,8 @@ mod freedesktop {
 
     /// How often the notification server is asked.
     const POLL: Duration = Duration::from_secs(2);
+    /// How long one question to it may take: a server that hangs is taken to say "no".
+    const ASK_TIMEOUT: Duration = Duration::from_secs(1);
 
     const SERVER: &str = "org.freedesktop.Notifications";
     const PATH: &str = "/org/freedesktop/Notifications";
@@ -59,8 +62,9 @@ mod freedesktop {
     /// the app runs.
     pub async fn watch(inbox: Inbox) {
         let banners_off = Arc::new(AtomicBool::new(false));
+        let changed = Arc::new(Notify::new());
         if on_gnome() {
-            tokio::spawn(follow_gnome(banners_off.clone()));
+            tokio::spawn(follow_gnome(banners_off.clone(), changed.clone()));
         }
         let mut reported = false;
         let mut bus = None;
@@ -80,23 +84,25 @@ mod freedesktop {
                 reported = quiet;
                 inbox.send(Input::DoNotDisturb(quiet));
             }
-            tokio::time::sleep(POLL).await;
+            // The next poll, or GNOME's setting changing, whichever comes first.
+            let _ = tokio::time::timeout(POLL, changed.notified()).await;
         }
     }
 
     /// A boolean property of the notification server; false when it has no such property (or
     /// no server runs).
     async fn property(bus: &zbus::Connection, interface: &str, name: &str) -> bool {
-        let reply = bus
-            .call_method(
-                Some(SERVER),
-                PATH,
-                Some("org.freedesktop.DBus.Properties"),
-                "Get",
-                &(interface, name),
-            )
-            .await;
-        let Ok(reply) = reply else { return false };
+        let which = (interface, name);
+        let ask = bus.call_method(
+            Some(SERVER),
+            PATH,
+            Some("org.freedesktop.DBus.Properties"),
+            "Get",
+            &which,
+        );
+        let Ok(Ok(reply)) = tokio::time::timeout(ASK_TIMEOUT, ask).await else {
+            return false;
+        };
         reply
             .body()
             .deserialize::<OwnedVariant>()
@@ -111,7 +117,7 @@ mod freedesktop {
     }
 
     /// Keep `off` equal to GNOME's "show banners" turned off: read it, then follow each change.
-    async fn follow_gnome(off: Arc<AtomicBool>) {
+    async fn follow_gnome(off: Arc<AtomicBool>, changed: Arc<Notify>) {
         let read = Command::new("gsettings")
             .args(["get", GNOME_SCHEMA, GNOME_KEY])
             .stderr(Stdio::null())
@@ -139,6 +145,7 @@ mod freedesktop {
         while let Ok(Some(line)) = lines.next_line().await {
             if let Some(value) = banners_off(&line) {
                 off.store(value, Ordering::Relaxed);
+                changed.notify_one();
             }
         }
     }

@@ -2,7 +2,7 @@
 //! file, the keychain, the subscription task, the notifier, the system's opener, the start at
 //! login, the global shortcut, the popup window, profile photos. Each [`Effect`] either is done here and now, or starts work whose
 //! result comes back later as an [`Input`] through the [`Inbox`] (a sign-in check waits on the
-//! network; the owning task does not).
+//! network, a token on the keychain, a photo on its server; the owning task waits on none).
 
 use std::path::PathBuf;
 
@@ -47,13 +47,13 @@ impl Effects {
     pub async fn perform(&mut self, effect: Effect) -> Result<Option<Input>, TrayError> {
         match effect {
             Effect::LoadToken { server } => {
-                let dir = self.config_dir.clone();
-                let read = server.clone();
-                // The keychain answers over D-Bus or a system call that may block.
-                let loaded = tokio::task::spawn_blocking(move || secret::load(&dir, &read))
-                    .await
-                    .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?;
-                return Ok(Some(Input::TokenLoaded { server, loaded }));
+                // The keychain may take its time (a locked keyring asks for its password): the
+                // owning task goes on, and the token arrives as an input.
+                let (inbox, dir) = (self.inbox.clone(), self.config_dir.clone());
+                tauri::async_runtime::spawn_blocking(move || {
+                    let loaded = secret::load(&dir, &server);
+                    inbox.send(Input::TokenLoaded { server, loaded });
+                });
             }
             Effect::Subscribe {
                 subscription,
@@ -84,7 +84,10 @@ impl Effects {
                     });
                 });
             }
-            Effect::ClearToken { server } => secret::clear(&self.config_dir, &server),
+            Effect::ClearToken { server } => {
+                let dir = self.config_dir.clone();
+                tauri::async_runtime::spawn_blocking(move || secret::clear(&dir, &server));
+            }
             Effect::SaveSettings(settings) => settings::save(&self.config_dir, &settings)
                 .map_err(|e| TrayError::new(ErrorCode::SettingsNotSaved, e.to_string()))?,
             Effect::SetAutostart(enabled) => {

@@ -4,10 +4,11 @@
 //! popup's webview (`ui/`) only renders what it is sent and calls [`commands`].
 //!
 //! Data flows one way. Every source of change — the subscription task ([`sync`]), the popup's
-//! [`commands`], the [`tray`] menu, a notification's click — sends an input through the
-//! [`inbox`]; one task ([`runtime`]) applies it to the [`model`], has the [`effects`] performed,
-//! and publishes the [`view`] on a `watch` the tray and the popup render from. No module calls
-//! back into one above it:
+//! [`commands`], the [`tray`] icon and menu, a notification's click, the global shortcut, the
+//! desktop's [`do_not_disturb`], a second launch — sends an input through the [`inbox`]; one
+//! task ([`runtime`]) applies it to the [`model`], has the [`effects`] performed, and publishes
+//! the [`view`] (and, apart, the photos) on a `watch` the tray and the popup render from. No
+//! module imports one above it:
 //!
 //! - [`model`]: what the app knows, `apply(input) -> effects` — pure, tested without a desktop;
 //!   [`view`]: what the popup and the tray show, with the core's presence rules;
@@ -85,6 +86,7 @@ pub fn run() {
         )
         .invoke_handler(tauri::generate_handler![
             commands::view,
+            commands::photos,
             commands::open_contact,
             commands::set_follow,
             commands::update_preferences,
@@ -116,11 +118,16 @@ pub fn run() {
             let (inbox, messages) = inbox::Inbox::new();
             app.manage(inbox.clone());
             tray::create(app.handle())?;
-            let views = runtime::start(app.handle(), model, inbox, messages, config_dir);
-            app.manage(views);
-            if std::env::var_os("COPRESENCE_OPEN_POPUP").is_some() {
-                popup::show(app.handle(), view::Tab::Sites, None);
+            let open_popup = std::env::var_os("COPRESENCE_OPEN_POPUP").is_some();
+            if open_popup {
+                inbox.tell(model::Command::ShowPopup {
+                    tab: view::Tab::Sites,
+                    site: None,
+                });
             }
+            let (views, photos) = runtime::start(app.handle(), model, inbox, messages, config_dir);
+            app.manage(views);
+            app.manage(photos);
             Ok(())
         })
         .build(tauri::generate_context!());

@@ -22,7 +22,7 @@ use crate::error::{ErrorCode, TrayError};
 use crate::secret::Loaded;
 use crate::settings::{format_minute, parse_minute, Settings};
 use crate::view::{
-    me_person, site_views, Connection, FollowChoice, Photos, SettingsView, Status, Tab,
+    me_person, site_views, Connection, FollowChoice, PhotoData, Photos, SettingsView, Status, Tab,
     TokenStorage, View, Viewer,
 };
 
@@ -148,7 +148,8 @@ pub enum Input {
     /// Whether the desktop's own "do not disturb" is on ([`crate::do_not_disturb`]).
     DoNotDisturb(bool),
     /// The answer to [`Effect::FetchPhoto`]: the photo as a `data:` URL, or none (not found,
-    /// not a picture, too large).
+    /// not a picture, too large: the initials stay, and the address is not tried again while
+    /// the app runs).
     PhotoFetched {
         address: String,
         photo: Option<String>,
@@ -227,6 +228,8 @@ pub struct Model {
     do_not_disturb: bool,
     /// Why the kept shortcut could not be bound at start (another app holds it).
     shortcut_problem: Option<String>,
+    /// The shortcut actually bound now, which may differ from the kept one after a failure.
+    bound_shortcut: Option<String>,
     /// Profile photos fetched, by address, and every address asked for once (fetched, failed,
     /// or on its way): each is fetched once while the app runs.
     photos: Photos,
@@ -259,7 +262,8 @@ impl Model {
             autostart,
             do_not_disturb: false,
             shortcut_problem: None,
-            photos: Photos::new(),
+            bound_shortcut: None,
+            photos: Photos::default(),
             photos_asked: HashSet::new(),
             subscription: 0,
             notifier: None,
@@ -296,7 +300,11 @@ impl Model {
                 Ok(()) => {
                     self.server = server.clone();
                     self.settings.server = server.clone();
+                    // Nothing from the old server's feed counts any more, even what arrives
+                    // before the new one starts.
+                    self.subscription += 1;
                     vec![
+                        Effect::Unsubscribe,
                         Effect::SaveSettings(self.settings.clone()),
                         Effect::LoadToken { server },
                         Effect::Reply(reply, Ok(())),
@@ -345,6 +353,9 @@ impl Model {
         shortcut: Option<String>,
         outcome: Result<(), TrayError>,
     ) -> Vec<Effect> {
+        if outcome.is_ok() {
+            self.bound_shortcut = shortcut.clone();
+        }
         let Some(reply) = reply else {
             // Bound at start: a failure is shown in the settings, and the choice is kept for
             // the next start (the app holding the keys may be gone by then).
@@ -547,7 +558,7 @@ impl Model {
                     .filter(|s| !s.is_empty());
                 vec![Effect::BindShortcut {
                     reply: Some(reply),
-                    from: self.settings.shortcut.clone(),
+                    from: self.bound_shortcut.clone(),
                     to,
                 }]
             }
@@ -595,6 +606,11 @@ impl Model {
             ContactKind::Email => links::mailto(&member.user.email, None, None),
             ContactKind::Teams => links::teams_chat(member.user.teams.as_deref(), None),
         }?)
+    }
+
+    /// The photos fetched so far, which the popup gets apart from the views.
+    pub fn photos(&self) -> &PhotoData {
+        self.photos.data()
     }
 
     /// Whether notifications are paused at `now`.
@@ -1145,6 +1161,19 @@ mod tests {
         let view = restarted.view(NOW);
         assert_eq!(view.settings.shortcut_problem.as_deref(), Some("taken"));
         assert_eq!(view.settings.shortcut.as_deref(), Some("Alt+Shift+C"));
+        // Chosen again, it is bound for real: nothing holds it yet.
+        let effects = restarted.apply(
+            Input::Command(ReplyId(9), Command::SetShortcut(Some("Alt+Shift+C".into()))),
+            now(),
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::BindShortcut {
+                reply: Some(ReplyId(9)),
+                from: None,
+                to: Some("Alt+Shift+C".into())
+            }]
+        );
     }
 
     #[test]
@@ -1185,11 +1214,74 @@ mod tests {
             },
             now(),
         );
+        let key = ann_on_a(&model).photo.expect("Ann's photo, by its key");
         assert_eq!(
-            ann_on_a(&model).photo.as_deref(),
-            Some("data:image/png;base64,iVBO")
+            model.photos().get(&key).map(String::as_str),
+            Some("data:image/png;base64,iVBO"),
+            "the data goes once, apart from the views"
         );
         let again = model.apply(feed(join("b", 4, "Cy")), now());
         assert!(!again.iter().any(|e| matches!(e, Effect::FetchPhoto { .. })));
+    }
+
+    #[test]
+    fn your_own_photo_is_fetched_once_signed_in_and_a_failed_one_is_not_tried_again() {
+        let mut model = model();
+        model.apply(Input::Start, now());
+        model.apply(token("http://h.test", Some("t0k")), now());
+        let mut me = card(1, "Me");
+        me.photo = Some("http://127.0.0.1:9/me.png".into());
+        let effects = model.apply(
+            Input::Feed {
+                subscription: 1,
+                event: FeedEvent::SignedIn(me),
+            },
+            now(),
+        );
+        assert_eq!(
+            effects,
+            [Effect::FetchPhoto {
+                address: "http://127.0.0.1:9/me.png".into()
+            }],
+            "plain http to this machine is taken"
+        );
+        model.apply(
+            Input::PhotoFetched {
+                address: "http://127.0.0.1:9/me.png".into(),
+                photo: None,
+            },
+            now(),
+        );
+        let effects = model.apply(feed(Update::Snapshot(vec![site("a")])), now());
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(model.view(NOW).me.and_then(|me| me.photo), None);
+    }
+
+    #[test]
+    fn sign_in_answers_in_two_steps_and_a_failed_save_of_the_settings_is_for_the_caller() {
+        let mut model = signed_in_model();
+        let effects = ask(
+            &mut model,
+            Command::SignIn {
+                server: "https://b.test".into(),
+                token: "t".into(),
+            },
+        );
+        assert_eq!(reply_of(&effects), None, "not before the token is checked");
+        let effects = model.apply(
+            Input::SignInChecked {
+                reply: ReplyId(7),
+                server: "https://b.test".into(),
+                outcome: Ok(()),
+            },
+            now(),
+        );
+        assert_eq!(effects[0], Effect::Unsubscribe);
+        assert!(matches!(
+            effects.last(),
+            Some(Effect::Reply(ReplyId(7), Ok(())))
+        ));
+        // A report from the old server's feed, already on its way, changes nothing.
+        assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
     }
 }

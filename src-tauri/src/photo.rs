@@ -4,7 +4,7 @@
 //! from the app and `data:` URLs only): the app fetches each photo itself and hands it over as a
 //! `data:` URL. What it fetches and keeps follows the core's rules
 //! ([`copresence_core::photo`]): addresses over `https` (or `http` on this machine), at every
-//! redirect too; only PNG, JPEG, GIF or WebP bytes, known by their first bytes; at most
+//! redirect too, where one from elsewhere may not lead to this machine; only PNG, JPEG, GIF or WebP bytes, known by their first bytes; at most
 //! [`MAX_PHOTO_BYTES`], read no further.
 
 use std::time::Duration;
@@ -29,7 +29,13 @@ impl Default for PhotoFetcher {
 impl PhotoFetcher {
     pub fn new() -> PhotoFetcher {
         let redirects = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 5 || check_photo_url(attempt.url().as_str()).is_err() {
+            // Plain http to this machine is for a photo server on this machine (a test's): a
+            // photo elsewhere must not send the tray to a local service.
+            let from_loopback = attempt.previous().first().is_some_and(is_loopback);
+            let to_loopback = is_loopback(attempt.url());
+            let allowed =
+                check_photo_url(attempt.url().as_str()).is_ok() && (from_loopback || !to_loopback);
+            if attempt.previous().len() >= 5 || !allowed {
                 attempt.stop()
             } else {
                 attempt.follow()
@@ -68,6 +74,15 @@ impl PhotoFetcher {
             bytes.extend_from_slice(&chunk);
         }
         data_url(&bytes).ok_or_else(|| "not a PNG, JPEG, GIF or WebP picture".to_owned())
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
     }
 }
 

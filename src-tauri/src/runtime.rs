@@ -17,11 +17,8 @@ use crate::effects::Effects;
 use crate::error::TrayError;
 use crate::inbox::{Inbox, Message};
 use crate::model::{Effect, Input, Model, Now, ReplyId};
-use crate::view::View;
+use crate::view::{PhotoData, PhotoSets, View, Views};
 use crate::{do_not_disturb, tray};
-
-/// The latest view, for whoever renders it (and the popup's `view` command).
-pub type Views = watch::Receiver<View>;
 
 fn now() -> Now {
     let local = chrono::Local::now();
@@ -43,44 +40,52 @@ pub fn start(
     inbox: Inbox,
     messages: mpsc::UnboundedReceiver<Message>,
     config_dir: PathBuf,
-) -> Views {
-    let (publish, views) = watch::channel(model.view(now().moment.now));
+) -> (Views, PhotoSets) {
+    let (publish_view, views) = watch::channel(model.view(now().moment.now));
+    let (publish_photos, photos) = watch::channel(model.photos().clone());
     tauri::async_runtime::spawn(do_not_disturb::watch(inbox.clone()));
     let effects = Effects::new(app.clone(), inbox, config_dir);
-    tauri::async_runtime::spawn(own(model, effects, messages, publish));
-    tauri::async_runtime::spawn(render(app.clone(), views.clone()));
-    views
+    let published = Published {
+        views: publish_view,
+        photos: publish_photos,
+    };
+    tauri::async_runtime::spawn(own(model, effects, messages, published));
+    tauri::async_runtime::spawn(render(app.clone(), views.clone(), photos.clone()));
+    (views, photos)
+}
+
+/// Where the owning task publishes what the tray and the popup render.
+struct Published {
+    views: watch::Sender<View>,
+    photos: watch::Sender<PhotoData>,
+}
+
+/// The answer a command gets: the model's verdict, unless an effect it caused failed.
+fn settle(verdict: Result<(), TrayError>, failed: Option<TrayError>) -> Result<(), TrayError> {
+    match (verdict, failed) {
+        (Ok(()), Some(failure)) => Err(failure),
+        (verdict, _) => verdict,
+    }
 }
 
 async fn own(
     mut model: Model,
     mut effects: Effects,
     mut messages: mpsc::UnboundedReceiver<Message>,
-    publish: watch::Sender<View>,
+    published: Published,
 ) {
     let mut waiting: HashMap<ReplyId, oneshot::Sender<Result<(), TrayError>>> = HashMap::new();
     let mut next_reply = 0;
     let mut inputs = VecDeque::from([Input::Start]);
     loop {
+        // Answers wait until what they did shows: a popup told "done" reads the new view.
+        let mut answers = Vec::new();
         while let Some(input) = inputs.pop_front() {
-            let at = now();
             let mut failed: Option<TrayError> = None;
-            for effect in model.apply(input, at) {
+            for effect in model.apply(input, now()) {
                 match effect {
                     Effect::Reply(id, verdict) => {
-                        let verdict = match (verdict, failed.take()) {
-                            (Ok(()), Some(failure)) => Err(failure),
-                            (verdict, _) => verdict,
-                        };
-                        match (waiting.remove(&id), verdict) {
-                            (Some(answer), verdict) => {
-                                let _ = answer.send(verdict);
-                            }
-                            (None, Err(error)) => {
-                                tracing::warn!(code = ?error.code, message = %error.message, "command failed")
-                            }
-                            (None, Ok(())) => {}
-                        }
+                        answers.push((id, settle(verdict, failed.take())));
                     }
                     effect => match effects.perform(effect).await {
                         Ok(Some(next)) => inputs.push_back(next),
@@ -92,7 +97,25 @@ async fn own(
                     },
                 }
             }
-            publish_view(&publish, model.view(at.moment.now));
+        }
+        publish_view(&published.views, model.view(now().moment.now));
+        published.photos.send_if_modified(|shown| {
+            let new = shown.len() != model.photos().len();
+            if new {
+                *shown = model.photos().clone();
+            }
+            new
+        });
+        for (id, verdict) in answers {
+            match (waiting.remove(&id), verdict) {
+                (Some(answer), verdict) => {
+                    let _ = answer.send(verdict);
+                }
+                (None, Err(error)) => {
+                    tracing::warn!(code = ?error.code, message = %error.message, "command failed")
+                }
+                (None, Ok(())) => {}
+            }
         }
         let deadline = model.next_deadline().map(|at| {
             let wait = at.saturating_sub(now().moment.now).max(0) as u64;
@@ -135,16 +158,48 @@ fn publish_view(publish: &watch::Sender<View>, mut view: View) {
     });
 }
 
-/// Redraw the tray and re-render the popup with every new view.
-async fn render(app: AppHandle, mut views: Views) {
-    loop {
-        let view = views.borrow_and_update().clone();
-        tray::update(&app, &view);
-        if let Err(error) = app.emit("view", &view) {
+/// Redraw the tray and re-render the popup with every new view; hand the popup each new
+/// photo.
+async fn render(app: AppHandle, mut views: Views, mut photos: PhotoSets) {
+    let show_view = |view: &View| {
+        tray::update(&app, view);
+        if let Err(error) = app.emit("view", view) {
             tracing::warn!(%error, "cannot update the popup");
         }
-        if views.changed().await.is_err() {
-            return;
+    };
+    show_view(&views.borrow_and_update().clone());
+    loop {
+        tokio::select! {
+            changed = views.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                show_view(&views.borrow_and_update().clone());
+            }
+            changed = photos.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let data = photos.borrow_and_update().clone();
+                if let Err(error) = app.emit("photos", &data) {
+                    tracing::warn!(%error, "cannot hand the popup its photos");
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn a_failed_effect_turns_a_commands_success_into_that_failure() {
+        let failure = TrayError::new(ErrorCode::SettingsNotSaved, "disk full");
+        assert_eq!(settle(Ok(()), None), Ok(()));
+        assert_eq!(settle(Ok(()), Some(failure.clone())), Err(failure.clone()));
+        let refused = TrayError::new(ErrorCode::InvalidTime, "no");
+        assert_eq!(settle(Err(refused.clone()), Some(failure)), Err(refused));
     }
 }

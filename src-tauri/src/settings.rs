@@ -127,6 +127,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_toolbar_size_that_cannot_be_chosen_reads_as_three() {
+        let settings: Settings = serde_json::from_str(r#"{"toolbar_avatars": 9}"#).unwrap();
+        assert_eq!(settings.toolbar_avatars(), 3);
+        let settings: Settings = serde_json::from_str(r#"{"toolbar_avatars": 4}"#).unwrap();
+        assert_eq!(settings.toolbar_avatars(), 4);
+    }
+
+    #[test]
     fn new_sites_are_followed_until_unfollowed() {
         let mut settings = Settings::default();
         assert!(settings.follows("anything"));

@@ -15,7 +15,6 @@ use tauri::{AppHandle, Manager, Wry};
 
 use crate::inbox::Inbox;
 use crate::model::{Command, PauseUntil};
-use crate::popup;
 use crate::view::{Connection, Tab, View};
 
 const TRAY_ID: &str = "copresence";
@@ -246,7 +245,9 @@ pub fn create(app: &AppHandle) -> tauri::Result<TrayIcon> {
                 ..
             } = event
             {
-                popup::toggle(tray.app_handle());
+                tray.app_handle()
+                    .state::<Inbox>()
+                    .tell(Command::TogglePopup);
             }
         })
         .build(app)
@@ -370,5 +371,40 @@ mod tests {
         assert!(shown.contains(&"Resume notifications".to_owned()));
         assert!(!shown.iter().any(|l| l.contains("For 1 hour")));
         assert_eq!(state_of(&view), TrayState::Idle);
+    }
+
+    #[test]
+    fn the_headline_and_icon_follow_the_connection_and_count_each_person_once() {
+        let mut model = signed_in_model();
+        let ann = || member(2, "Ann", "/");
+        model.apply(
+            feed(Update::Snapshot(vec![
+                site_with("a", vec![ann()]),
+                site_with("b", vec![ann(), member(3, "Bo", "/")]),
+            ])),
+            now(),
+        );
+        let view = model.view(NOW);
+        assert_eq!(people_present(&view), 2, "Ann on two sites is one person");
+        assert_eq!(headline(&view), "2 people on your sites");
+        model.apply(
+            feed(Update::Disconnected {
+                error: "gone".into(),
+                retry_in: std::time::Duration::from_secs(1),
+            }),
+            now(),
+        );
+        let view = model.view(NOW);
+        assert_eq!(headline(&view), "Offline — reconnecting…");
+        assert_eq!(state_of(&view), TrayState::Offline);
+        model.apply(Input::DoNotDisturb(true), now());
+        let shown = labels(&entries(&model.view(NOW)));
+        assert_eq!(shown[1], "Do Not Disturb is on");
+        let signed_out = crate::fixtures::model().view(NOW);
+        assert_eq!(state_of(&signed_out), TrayState::SignedOut);
+        assert_eq!(
+            headline(&signed_out),
+            "Signed out — open Settings to sign in"
+        );
     }
 }

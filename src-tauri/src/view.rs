@@ -2,7 +2,7 @@
 //! only renders: every rule (who is in the toolbar, who rolls up under a collapsed page, which
 //! sites are followed) is applied before anything crosses to it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use copresence_client::LiveState;
 use copresence_core::pages::PageTree;
@@ -50,7 +50,7 @@ pub struct Person {
     pub initials: String,
     /// Index into the popup's palette, the same for this user everywhere.
     pub colour: usize,
-    /// Their photo as a `data:` URL, once fetched; the initials on the colour until then.
+    /// Their photo's key in [`PhotoData`], once fetched; the initials on the colour until then.
     pub photo: Option<String>,
     pub is_me: bool,
     pub email: String,
@@ -171,9 +171,43 @@ pub struct View {
     pub settings: SettingsView,
 }
 
-/// Profile photos the app has fetched, by address: `data:` URLs the popup shows as they are
-/// (it never loads a remote address itself).
-pub type Photos = HashMap<String, String>;
+/// Profile photos the app has fetched: a short key for each address, and each key's `data:`
+/// URL. A view names a photo by its key; the popup gets the data apart from the views, once
+/// per new photo ([`PhotoData`]), not again with every move of everyone — a photo shows in
+/// several places of a view, and views change all the time. The popup never loads a remote
+/// address itself.
+#[derive(Debug, Clone, Default)]
+pub struct Photos {
+    keys: HashMap<String, String>,
+    data: PhotoData,
+}
+
+/// Each photo's key and `data:` URL, as the popup gets them.
+pub type PhotoData = BTreeMap<String, String>;
+
+/// The latest view, and the latest photos, for whoever renders them.
+pub type Views = tokio::sync::watch::Receiver<View>;
+pub type PhotoSets = tokio::sync::watch::Receiver<PhotoData>;
+
+impl Photos {
+    /// Keep the photo at `address`.
+    pub fn insert(&mut self, address: String, data_url: String) {
+        if self.keys.contains_key(&address) {
+            return;
+        }
+        let key = format!("p{}", self.keys.len() + 1);
+        self.data.insert(key.clone(), data_url);
+        self.keys.insert(address, key);
+    }
+
+    pub fn key_of(&self, address: &str) -> Option<&str> {
+        self.keys.get(address).map(String::as_str)
+    }
+
+    pub fn data(&self) -> &PhotoData {
+        &self.data
+    }
+}
 
 /// Who is looking, and what the app has to show them with.
 #[derive(Clone, Copy)]
@@ -227,9 +261,9 @@ fn person_at(
         colour: avatar_colour(user.id, PALETTE),
         photo: user
             .photo
-            .as_ref()
-            .and_then(|address| viewer.photos.get(address))
-            .cloned(),
+            .as_deref()
+            .and_then(|address| viewer.photos.key_of(address))
+            .map(str::to_owned),
         is_me: Some(user.id) == viewer.me,
         email: user.email.clone(),
         has_teams: user.has_teams(),
@@ -340,7 +374,7 @@ mod tests {
         static NONE: std::sync::OnceLock<Photos> = std::sync::OnceLock::new();
         Viewer {
             me: Some(1),
-            photos: NONE.get_or_init(Photos::new),
+            photos: NONE.get_or_init(Photos::default),
         }
     }
 
@@ -427,7 +461,7 @@ mod tests {
         );
         assert_eq!(bo.sessions.len(), 2);
         assert!(!bo.has_teams);
-        let me = me_person(&card(1, "Me"), &Photos::new());
+        let me = me_person(&card(1, "Me"), &Photos::default());
         assert!(me.is_me);
         assert_eq!(me.page_title, "");
     }

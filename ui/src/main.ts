@@ -6,7 +6,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
-import { errorMessage, initialUi, refresh, renderApp, revealSite, type Actions } from "./render";
+import { errorMessage, initialUi, refresh, renderApp, revealSite, setPhotos, type Actions } from "./render";
 import type { ShowRequest, View } from "./types";
 import "./style.css";
 
@@ -58,7 +58,12 @@ function show(request: ShowRequest): void {
 async function start(): Promise<void> {
   await listen<View>("view", (event) => render(event.payload));
   await listen<ShowRequest>("show", (event) => show(event.payload));
+  await listen<Record<string, string>>("photos", (event) => {
+    setPhotos(event.payload);
+    if (shown) refresh(root);
+  });
   try {
+    setPhotos(await invoke<Record<string, string>>("photos"));
     const view = await invoke<View>("view");
     render(view);
   } catch (error) {

@@ -28,7 +28,7 @@ export interface Person extends PersonSession {
   initials: string;
   /** Index into the palette, 0..7. */
   colour: number;
-  /** Their photo as a `data:` URL, once the app has fetched it; initials until then. */
+  /** Their photo's key among the photos the app hands over apart (`photos`), once fetched. */
   photo: string | null;
   is_me: boolean;
   email: string;

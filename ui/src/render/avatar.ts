@@ -1,7 +1,10 @@
 /**
  * An avatar: the person's photo, or their initials on their colour, in a circle that stands for
- * them in the header, the toolbar, the "+N" list, the page tree and the card. A photo only ever
- * arrives as a `data:` URL the app fetched: the popup loads nothing from anywhere else.
+ * them in the header, the toolbar, the "+N" list, the page tree and the card.
+ *
+ * A view names a photo by a short key; the photos themselves arrive apart from the views (they
+ * would otherwise travel again with every move of everyone) as `data:` URLs the app fetched:
+ * the popup loads nothing from anywhere else.
  *
  * Wherever it stands for someone on a site it is a button that opens their card; each one gets
  * a `data-focus` key of its own (site, place, person) so focus returns to the very avatar that
@@ -12,6 +15,13 @@ import type { Person } from "../types";
 import type { Ctx } from "./context";
 import { el, type Attrs } from "./dom";
 
+let photos: Record<string, string> = {};
+
+/** The photos the app has fetched so far, by key; the next draw shows them. */
+export function setPhotos(next: Record<string, string>): void {
+  photos = next;
+}
+
 /** The circle, as a button or a span; `ring` marks you among others. */
 export function avatarFace<K extends "button" | "span">(
   p: Person,
@@ -20,9 +30,10 @@ export function avatarFace<K extends "button" | "span">(
   attrs: Attrs = {},
 ): HTMLElementTagNameMap[K] {
   const colour = ((Math.trunc(p.colour) % 8) + 8) % 8;
+  const data = p.photo === null ? undefined : photos[p.photo];
   const photo =
-    p.photo !== null && p.photo.startsWith("data:image/")
-      ? el("img", { class: "photo", "data-testid": "photo", src: p.photo, alt: "" })
+    data !== undefined && data.startsWith("data:image/")
+      ? el("img", { class: "photo", "data-testid": "photo", src: data, alt: "" })
       : null;
   return el(tag, { class: `avatar c${colour}${ring ? " me" : ""}`, ...attrs }, photo ?? p.initials);
 }

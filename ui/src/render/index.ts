@@ -18,6 +18,7 @@ import { sitesPanel } from "./sites";
 
 export { errorMessage, initialUi, type Actions, type UiState } from "./context";
 export { rowKey } from "./sites";
+export { setPhotos } from "./avatar";
 
 /** What `refresh` needs to draw a root again, kept per root. */
 interface Mounted {
