@@ -74,18 +74,28 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
             warning: None,
         };
     }
-    match std::fs::read_to_string(token_file(dir)) {
-        Ok(text) if !text.trim().is_empty() => Loaded {
-            token: Some(text.trim().to_owned()),
+    let kept = std::fs::read_to_string(token_file(dir));
+    match kept.as_deref().ok().and_then(|text| file_token_for(text, server)) {
+        Some(token) => Loaded {
+            token: Some(token.to_owned()),
             storage: TokenStorage::File,
             warning: Some(file_warning(dir)),
         },
-        _ => Loaded {
+        None => Loaded {
             token: None,
             storage: TokenStorage::None,
             warning: None,
         },
     }
+}
+
+/// The token the fallback file keeps for `server`: the file names the server on its first line
+/// and the token on its second, so a token is never sent to another server than its own. A file
+/// without the server's line (as earlier versions wrote) gives none: sign in again.
+fn file_token_for<'a>(text: &'a str, server: &str) -> Option<&'a str> {
+    let (kept_for, token) = text.split_once('\n')?;
+    let token = token.trim();
+    (kept_for.trim() == server && !token.is_empty()).then_some(token)
 }
 
 /// Keep `token` for `server`: in the keychain when one answers, else in a private file.
@@ -100,7 +110,7 @@ pub fn store(dir: &Path, server: &str, token: &str) -> Result<Loaded, SecretErro
             warning: None,
         });
     }
-    write_private(&token_file(dir), token)?;
+    write_private(&token_file(dir), &format!("{server}\n{token}\n"))?;
     Ok(Loaded {
         token: Some(token.to_owned()),
         storage: TokenStorage::File,
@@ -152,5 +162,14 @@ mod tests {
         }
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "cpt_x");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_fallback_file_gives_its_token_to_its_own_server_only() {
+        let kept = "https://a.test\ncpt_a\n";
+        assert_eq!(file_token_for(kept, "https://a.test"), Some("cpt_a"));
+        assert_eq!(file_token_for(kept, "https://b.test"), None);
+        assert_eq!(file_token_for("cpt_old", "https://a.test"), None);
+        assert_eq!(file_token_for("https://a.test\n  \n", "https://a.test"), None);
     }
 }
