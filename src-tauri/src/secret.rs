@@ -75,7 +75,11 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
         };
     }
     let kept = std::fs::read_to_string(token_file(dir));
-    match kept.as_deref().ok().and_then(|text| file_token_for(text, server)) {
+    match kept
+        .as_deref()
+        .ok()
+        .and_then(|text| file_token_for(text, server))
+    {
         Some(token) => Loaded {
             token: Some(token.to_owned()),
             storage: TokenStorage::File,
@@ -170,6 +174,9 @@ mod tests {
         assert_eq!(file_token_for(kept, "https://a.test"), Some("cpt_a"));
         assert_eq!(file_token_for(kept, "https://b.test"), None);
         assert_eq!(file_token_for("cpt_old", "https://a.test"), None);
-        assert_eq!(file_token_for("https://a.test\n  \n", "https://a.test"), None);
+        assert_eq!(
+            file_token_for("https://a.test\n  \n", "https://a.test"),
+            None
+        );
     }
 }

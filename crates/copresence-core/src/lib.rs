@@ -11,6 +11,7 @@
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
 //! - [`photo`]: where a profile photo may come from, and which bytes are a picture.
+//! - [`membership`]: a site's members by e-mail, domain or directory group, and who matches.
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
 //!   coalesced, nothing while paused or in quiet hours.
@@ -25,6 +26,7 @@ pub mod error_code;
 pub mod fixtures;
 pub mod lifetime;
 pub mod links;
+pub mod membership;
 pub mod notify;
 pub mod pages;
 pub mod photo;

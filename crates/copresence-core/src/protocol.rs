@@ -51,6 +51,40 @@ pub struct Me {
     pub user: UserCard,
 }
 
+/// `GET /v1/auth` (no credentials needed): how to sign in to this service, so a client needs
+/// only its address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthInfo {
+    /// OpenID Connect providers whose access tokens the service takes; empty when people sign
+    /// in with operator tokens only.
+    pub providers: Vec<SignInProvider>,
+    /// Operator tokens (`copresence-server token issue`) are taken too.
+    pub operator_tokens: bool,
+}
+
+/// One OpenID Connect provider, with what a public client needs to sign in with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInProvider {
+    pub issuer: String,
+    /// The public client to sign in as (Authorization Code with PKCE, or device authorization).
+    pub client_id: Option<String>,
+    pub scopes: Vec<String>,
+    /// Ask for tokens for this resource (RFC 8707), so their `aud` is this service.
+    pub audience: String,
+    /// From the provider's discovery document, when the service could read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// Present when the provider offers the device authorization grant (RFC 8628).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
+}
+
 /// A site as listed and as named in events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {

@@ -121,7 +121,7 @@ pub enum DemoError {
 pub async fn prepare(store: &Store, dir: &Path) -> Result<String, DemoError> {
     let org = Organisation::parse(ORGANISATION).expect("the demo organisation parses");
     store.import(&org).await?;
-    let token = store.issue_token(YOU, now_ms()).await?;
+    let token = store.issue_token(YOU, now_ms(), None).await?;
     let path = dir.join(TOKEN_FILE);
     write_private(&path, &token)?;
     Ok(token)

@@ -9,9 +9,13 @@
 //!   trait; [`presence::memory`] is the embedded, single-process default.
 //! - [`store`]: durable data (users, sites, pages, memberships, credential hashes, save
 //!   history) through portable SQL; [`org`] is the organisation file `import` reads.
+//! - [`auth`]: who a bearer token signs in — an access token from the organisation's OpenID
+//!   Connect provider (verified here; the person made known on first sign-in), or an operator
+//!   token.
 //! - [`secret`]: how tokens and tickets are made and hashed.
 //! - [`demo`]: a demo organisation with simulated makers, so a newcomer sees a living system.
 
+pub mod auth;
 pub mod clock;
 pub mod connections;
 pub mod demo;
@@ -44,6 +48,10 @@ pub struct ServeOptions {
     pub connections: ConnectionLimits,
     /// How often one user may change sessions, save and take tickets.
     pub rates: ratelimit::Rates,
+    /// Sign-in with the organisation's OpenID Connect provider, when configured.
+    pub oidc: Option<auth::oidc::OidcSettings>,
+    /// How many verified access tokens are kept in memory at most.
+    pub max_verified_tokens: usize,
 }
 
 /// A bound, not yet serving node: lets the caller learn the address (port 0 picks one) first.
@@ -61,7 +69,21 @@ impl Server {
         options: &ServeOptions,
     ) -> std::io::Result<Server> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
+        let oidc = match &options.oidc {
+            Some(settings) => Some(
+                auth::oidc::OidcVerifier::new(settings.clone()).map_err(std::io::Error::other)?,
+            ),
+            None => None,
+        };
+        let auth = auth::Authenticator::new(store.clone(), oidc, options.max_verified_tokens);
+        let warming = auth.clone();
+        tokio::spawn(async move {
+            if let Some(verifier) = warming.oidc() {
+                verifier.warm_up().await;
+            }
+        });
         let state = http::AppState {
+            auth,
             revocations: revocation::Revocations::start(store.clone(), presence.clone()),
             store,
             presence,

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use copresence_server::auth::claims::ClaimNames;
+use copresence_server::auth::oidc::{IssuerConfig, OidcSettings};
 use copresence_server::clock::now_ms;
 use copresence_server::connections::{self, ConnectionLimits};
 use copresence_server::org::Organisation;
@@ -65,12 +67,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Issue a new token for a user; prints it as the last line. Only its hash is stored.
+    /// Issue a new token for a user (for a bot or a script: people sign in with the
+    /// organisation's account); prints it as the last line. Only its hash is stored.
     Issue {
         #[command(flatten)]
         store: StoreArgs,
         #[arg(long)]
         email: String,
+        /// It stops signing in after this (90d, 12h, …); without it, it lasts until revoked.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires: Option<Duration>,
     },
     /// List tokens (an id, whose they are, when issued): everyone's, or one user's.
     List {
@@ -189,6 +195,116 @@ struct ServeArgs {
     /// send a keep-alive every 15 s, so only a stalled one goes).
     #[arg(long, env = "COPRESENCE_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration)]
     idle_timeout: Duration,
+    #[command(flatten)]
+    oidc: OidcArgs,
+}
+
+/// Sign-in with the organisation's accounts: the service takes access tokens from these
+/// OpenID Connect providers (docs/sign-in.md).
+#[derive(Args)]
+struct OidcArgs {
+    /// An OpenID Connect issuer whose access tokens sign people in, exactly as its tokens'
+    /// `iss` (repeatable, or comma-separated in the variable). https, or http on this machine.
+    #[arg(
+        long = "oidc-issuer",
+        env = "COPRESENCE_OIDC_ISSUER",
+        value_delimiter = ',',
+        requires = "audience"
+    )]
+    issuers: Vec<String>,
+    /// What the tokens' `aud` must name: this service's API (an Entra ID application ID URI,
+    /// a Keycloak client, …).
+    #[arg(long = "oidc-audience", env = "COPRESENCE_OIDC_AUDIENCE")]
+    audience: Option<String>,
+    /// The public client the tray app and the CLI sign in with, told to them by GET /v1/auth.
+    #[arg(long = "oidc-client-id", env = "COPRESENCE_OIDC_CLIENT_ID")]
+    client_id: Option<String>,
+    /// The scopes they ask for (space-separated).
+    #[arg(
+        long = "oidc-scopes",
+        env = "COPRESENCE_OIDC_SCOPES",
+        default_value = "openid profile email offline_access"
+    )]
+    scopes: String,
+    /// The claim with the e-mail (preferred_username, then upn, are tried when it is absent).
+    #[arg(
+        long = "oidc-email-claim",
+        env = "COPRESENCE_OIDC_EMAIL_CLAIM",
+        default_value = "email"
+    )]
+    email_claim: String,
+    /// The claim with the display name.
+    #[arg(
+        long = "oidc-name-claim",
+        env = "COPRESENCE_OIDC_NAME_CLAIM",
+        default_value = "name"
+    )]
+    name_claim: String,
+    /// The claim with the groups that `group:` members match.
+    #[arg(
+        long = "oidc-groups-claim",
+        env = "COPRESENCE_OIDC_GROUPS_CLAIM",
+        default_value = "groups"
+    )]
+    groups_claim: String,
+    /// The claim with the Teams user principal name (preferred_username is tried after it).
+    #[arg(
+        long = "oidc-teams-claim",
+        env = "COPRESENCE_OIDC_TEAMS_CLAIM",
+        default_value = "upn"
+    )]
+    teams_claim: String,
+    /// The claim with the profile photo's address.
+    #[arg(
+        long = "oidc-photo-claim",
+        env = "COPRESENCE_OIDC_PHOTO_CLAIM",
+        default_value = "picture"
+    )]
+    photo_claim: String,
+    /// Clock skew allowed on a token's exp and nbf.
+    #[arg(long = "oidc-leeway", env = "COPRESENCE_OIDC_LEEWAY", default_value = "60s", value_parser = humantime::parse_duration)]
+    leeway: Duration,
+    /// The least time between two readings of a provider's keys (a token signed with an
+    /// unknown key makes the service read them again).
+    #[arg(long = "oidc-jwks-min-refresh", env = "COPRESENCE_OIDC_JWKS_MIN_REFRESH", default_value = "60s", value_parser = humantime::parse_duration)]
+    jwks_min_refresh: Duration,
+    /// Verified access tokens kept in memory, so a heartbeat does not check a signature.
+    #[arg(
+        long = "oidc-max-verified-tokens",
+        env = "COPRESENCE_OIDC_MAX_VERIFIED_TOKENS",
+        default_value_t = 10_000
+    )]
+    max_verified_tokens: usize,
+}
+
+impl OidcArgs {
+    fn settings(&self) -> Option<OidcSettings> {
+        if self.issuers.is_empty() {
+            return None;
+        }
+        let audience = self.audience.clone().unwrap_or_default();
+        Some(OidcSettings {
+            issuers: self
+                .issuers
+                .iter()
+                .map(|issuer| IssuerConfig {
+                    issuer: issuer.trim().to_owned(),
+                    audience: audience.clone(),
+                    client_id: self.client_id.clone(),
+                    scopes: self.scopes.split_whitespace().map(str::to_owned).collect(),
+                })
+                .collect(),
+            claims: ClaimNames {
+                email: self.email_claim.clone(),
+                name: self.name_claim.clone(),
+                groups: self.groups_claim.clone(),
+                teams: self.teams_claim.clone(),
+                photo: self.photo_claim.clone(),
+            },
+            leeway: self.leeway,
+            jwks_min_refresh: self.jwks_min_refresh,
+        })
+    }
 }
 
 impl ServeArgs {
@@ -222,6 +338,8 @@ impl ServeArgs {
                 saves: self.rate_saves,
                 tickets: self.rate_tickets,
             },
+            oidc: self.oidc.settings(),
+            max_verified_tokens: self.oidc.max_verified_tokens,
         }
     }
 
@@ -306,12 +424,31 @@ fn print_prune(report: &PruneReport, dry_run: bool) {
     }
 }
 
+fn rfc3339(ms: i64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64),
+    )
+    .to_string()
+}
+
 async fn token(command: TokenCommand) -> Result<()> {
     match command {
-        TokenCommand::Issue { store, email } => {
+        TokenCommand::Issue {
+            store,
+            email,
+            expires,
+        } => {
             let store = store.open().await?;
-            let token = store.issue_token(&email, now_ms()).await?;
-            eprintln!("token for {email} (shown once; only its hash is stored):");
+            let now = now_ms();
+            let expires_at = expires.map(|after| now.saturating_add(after.as_millis() as i64));
+            let token = store.issue_token(&email, now, expires_at).await?;
+            match expires_at {
+                Some(at) => eprintln!(
+                    "token for {email}, until {} (shown once; only its hash is stored):",
+                    rfc3339(at)
+                ),
+                None => eprintln!("token for {email} (shown once; only its hash is stored):"),
+            }
             println!("{token}");
         }
         TokenCommand::List { store, email } => {
@@ -321,10 +458,16 @@ async fn token(command: TokenCommand) -> Result<()> {
                 println!("no tokens");
             }
             for token in tokens {
-                let issued = humantime::format_rfc3339_seconds(
-                    std::time::UNIX_EPOCH + Duration::from_millis(token.created_at.max(0) as u64),
+                let until = token.expires_at.map_or("no expiry".to_owned(), |at| {
+                    format!("until {}", rfc3339(at))
+                });
+                println!(
+                    "{}  {}  {until}  {} <{}>",
+                    token.id,
+                    rfc3339(token.created_at),
+                    token.name,
+                    token.email
                 );
-                println!("{}  {issued}  {} <{}>", token.id, token.name, token.email);
             }
         }
         TokenCommand::Revoke { store, email, id } => {

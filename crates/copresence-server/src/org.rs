@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use copresence_core::membership::MemberRule;
 use copresence_core::{validate_page_path, validate_site_id, Page};
 use serde::Deserialize;
 
@@ -72,6 +73,9 @@ impl Organisation {
             }
             if site.name.trim().is_empty() {
                 return Err(format!("site {:?}: the name is empty", site.id));
+            }
+            for entry in &site.members {
+                MemberRule::parse(entry).map_err(|e| format!("site {:?}: {e}", site.id))?;
             }
             let mut paths = HashSet::new();
             for page in &site.pages {

@@ -17,7 +17,7 @@ use copresence_core::UserId;
 use tokio::sync::broadcast;
 
 use crate::presence::Presence;
-use crate::store::Store;
+use crate::store::{Store, Who};
 
 /// How often the revocation log is read.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -100,7 +100,14 @@ async fn end_sessions_of_non_members(store: &Store, presence: &dyn Presence, use
             let Some(member) = roster.member(user) else {
                 continue;
             };
-            match store.member_site(user, &site.info.id).await {
+            // Known here only by their card: a member by a directory group, whose groups only
+            // their token carries, counts as gone and is let back in by their next heartbeat.
+            let who = Who {
+                id: user,
+                email: &member.user.email,
+                groups: &[],
+            };
+            match store.member_site(who, &site.info.id).await {
                 Ok(None) => {}
                 // Still a member, or unknown for now: their sessions stay.
                 Ok(Some(_)) | Err(_) => continue,

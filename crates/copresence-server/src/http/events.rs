@@ -29,11 +29,12 @@ use crate::error::ApiError;
 use crate::presence::{sse_frame, Attachment, EventOrder, Feed, FeedStart, Published};
 use crate::store::StoredSite;
 use copresence_core::{
-    validate_session_id, validate_site_id, ErrorCode, Event, StreamEnd, StreamEndReason, UserCard,
-    UserId, MAX_STREAM_SITES,
+    validate_session_id, validate_site_id, ErrorCode, Event, StreamEnd, StreamEndReason, UserId,
+    MAX_STREAM_SITES,
 };
 use tokio::sync::broadcast;
 
+use crate::auth::Principal;
 use crate::revocation::Revoked;
 use crate::secret;
 use crate::store::Credential;
@@ -74,36 +75,33 @@ impl EventsQuery {
     }
 }
 
-/// Who opened a stream, with what, and for which sites and how long.
+/// Who opened a stream (with what, and until when), and for which sites.
 struct Opener {
-    user: UserCard,
-    credential: Credential,
+    principal: Principal,
     /// A ticket's sites: the stream may follow these only.
     ticket_sites: Option<Vec<String>>,
-    /// When the credential stops being valid (ms since the epoch), if it does.
-    expires_at: Option<i64>,
 }
 
 /// The caller, by bearer token or, for browsers, by ticket.
 async fn authenticate(state: &AppState, parts: &Parts, query: &EventsQuery) -> ApiResult<Opener> {
     if let Some(token) = bearer_token(parts) {
-        let user = state.store.user_by_token(token).await?;
-        let user = user.ok_or_else(ApiError::unauthorized)?;
+        let principal = state.auth.authenticate(token).await?;
         return Ok(Opener {
-            user,
-            credential: Credential::Token(secret::hash(token)),
+            principal: principal.ok_or_else(ApiError::unauthorized)?,
             ticket_sites: None,
-            expires_at: None,
         });
     }
     let ticket = query.ticket.as_deref().ok_or_else(ApiError::unauthorized)?;
     let grant = state.store.ticket(ticket, now_ms()).await?;
     let grant = grant.ok_or_else(ApiError::unauthorized)?;
     Ok(Opener {
-        user: grant.user,
-        credential: Credential::Ticket(secret::hash(ticket)),
+        principal: Principal {
+            user: grant.user,
+            groups: grant.groups,
+            credential: Credential::Ticket(secret::hash(ticket)),
+            expires_at: Some(grant.expires_at),
+        },
         ticket_sites: Some(grant.sites),
-        expires_at: Some(grant.expires_at),
     })
 }
 
@@ -115,13 +113,13 @@ fn end_frame(reason: StreamEndReason) -> Bytes {
 
 /// Whether the stream's credential and sites still hold after a revocation touched its user.
 /// When the store cannot say, they are taken to hold: an outage must not end every stream.
-async fn still_allowed(
-    state: &AppState,
-    opener: &Credential,
-    user: UserId,
-    sites: &[String],
-) -> bool {
-    match state.store.credential_holds(opener, user, now_ms()).await {
+async fn still_allowed(state: &AppState, opener: &Principal, sites: &[String]) -> bool {
+    let user = opener.user.id;
+    match state
+        .store
+        .credential_holds(&opener.credential, user, now_ms())
+        .await
+    {
         Ok(false) => return false,
         Ok(true) => {}
         Err(error) => {
@@ -130,7 +128,7 @@ async fn still_allowed(
         }
     }
     for site in sites {
-        if let Ok(None) = state.store.member_site(user, site).await {
+        if let Ok(None) = state.store.member_site(opener.who(), site).await {
             return false;
         }
     }
@@ -228,7 +226,7 @@ pub async fn stream(
     let (parts, _body) = request.into_parts();
     let query = EventsQuery::parse(parts.uri.query());
     let opener = authenticate(&state, &parts, &query).await?;
-    let caller = opener.user.clone();
+    let caller = opener.principal.user.clone();
     // Listening before anything is read: a revocation from here on is not missed.
     let mut revoked = state.revocations.subscribe();
 
@@ -248,7 +246,7 @@ pub async fn stream(
         if opener.ticket_sites.is_some() {
             Vec::new()
         } else {
-            state.store.sites_of(caller.id).await?
+            state.store.sites_of(opener.principal.who()).await?
         }
     } else {
         // Checked before any lookup: what a stranger puts in the URL reaches neither the
@@ -270,7 +268,7 @@ pub async fn stream(
             if sites.iter().any(|s: &StoredSite| s.info.id == *id) {
                 continue;
             }
-            let site = state.store.site_of(caller.id, id).await?;
+            let site = state.store.site_of(opener.principal.who(), id).await?;
             sites.push(site.ok_or_else(|| ApiError::not_found("site"))?);
         }
         sites
@@ -318,9 +316,9 @@ pub async fn stream(
         (replayed, read) => read.or(*replayed),
     };
     let user: UserId = caller.id;
-    let credential = opener.credential;
     // The stream ends when its credential does; a far-off expiry is as good as none.
     let expires_in = opener
+        .principal
         .expires_at
         .map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64))
         .unwrap_or(Duration::from_secs(365 * 86_400));
@@ -368,7 +366,7 @@ pub async fn stream(
                     // Boxed like the resync: the check's store futures would otherwise size
                     // every idle stream's state for the life of its connection.
                     if concerned
-                        && !Box::pin(still_allowed(&state, &credential, user, &site_ids)).await
+                        && !Box::pin(still_allowed(&state, &opener.principal, &site_ids)).await
                     {
                         yield Ok(end_frame(StreamEndReason::AccessChanged));
                         break;

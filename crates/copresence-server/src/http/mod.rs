@@ -17,13 +17,12 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{
-    validate_page_path, validate_site_id, ErrorCode, SiteInfo, UserCard, MAX_BODY_BYTES,
-};
+use copresence_core::{validate_page_path, validate_site_id, ErrorCode, SiteInfo, MAX_BODY_BYTES};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::auth::{Authenticator, Principal};
 use crate::error::ApiError;
 use crate::presence::Presence;
 use crate::ratelimit::RateLimits;
@@ -40,6 +39,8 @@ pub struct AppState {
     pub rates: Arc<RateLimits>,
     /// News of access taken away, for open event streams.
     pub revocations: Arc<Revocations>,
+    /// Who a bearer token signs in.
+    pub auth: Arc<Authenticator>,
 }
 
 impl AppState {
@@ -48,7 +49,7 @@ impl AppState {
     pub async fn member_site(&self, caller: &Caller, site: &str) -> Result<SiteInfo, ApiError> {
         validate_site_id(site)?;
         self.store
-            .member_site(caller.0.id, site)
+            .member_site(caller.0.who(), site)
             .await?
             .ok_or_else(|| ApiError::not_found("site"))
     }
@@ -74,6 +75,7 @@ impl AppState {
 
 pub fn router(state: AppState, allow_origins: &[String]) -> Router {
     let api = Router::new()
+        .route("/v1/auth", get(users::auth))
         .route("/v1/me", get(users::me))
         .route("/v1/users/{id}", get(users::card))
         .route("/v1/sites", get(sites::list))
@@ -165,7 +167,7 @@ async fn bounded_head(request: Request, next: axum::middleware::Next) -> axum::r
 }
 
 /// The authenticated caller.
-pub struct Caller(pub UserCard);
+pub struct Caller(pub Principal);
 
 /// The bearer token of a request, if it has one.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
@@ -182,8 +184,8 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
-        let user = state.store.user_by_token(token).await?;
-        user.map(Caller).ok_or_else(ApiError::unauthorized)
+        let principal = state.auth.authenticate(token).await?;
+        principal.map(Caller).ok_or_else(ApiError::unauthorized)
     }
 }
 

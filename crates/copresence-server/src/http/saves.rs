@@ -17,7 +17,7 @@ pub async fn create(
     PathParams(site): PathParams<String>,
     Body(request): Body<SaveRequest>,
 ) -> ApiResult<(StatusCode, Json<SaveRecord>)> {
-    state.rates.check(Action::Save, caller.0.id)?;
+    state.rates.check(Action::Save, caller.0.user.id)?;
     let site = state
         .member_site_page(&caller, &site, &request.page)
         .await?;
@@ -25,7 +25,7 @@ pub async fn create(
         .store
         .save(
             &site.id,
-            &caller.0,
+            &caller.0.user,
             &request.page,
             request.base_version,
             request.force,

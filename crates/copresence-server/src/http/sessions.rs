@@ -14,7 +14,7 @@ pub async fn put(
     PathParams((site, session)): PathParams<(String, String)>,
     Body(request): Body<PutSession>,
 ) -> ApiResult<Json<SessionState>> {
-    state.rates.check(Action::Session, caller.0.id)?;
+    state.rates.check(Action::Session, caller.0.user.id)?;
     validate_session_id(&session)?;
     validate_client(&request.client)?;
     let site = state
@@ -24,7 +24,7 @@ pub async fn put(
         .presence
         .put_session(
             &site.id,
-            &caller.0,
+            &caller.0.user,
             &session,
             &request.page,
             &request.client,
@@ -44,12 +44,12 @@ pub async fn delete(
     caller: Caller,
     PathParams((site, session)): PathParams<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.rates.check(Action::Session, caller.0.id)?;
+    state.rates.check(Action::Session, caller.0.user.id)?;
     validate_session_id(&session)?;
     let site = state.member_site(&caller, &site).await?;
     state
         .presence
-        .end_session(&site.id, caller.0.id, &session)
+        .end_session(&site.id, caller.0.user.id, &session)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<SiteSummary>>> {
-    let sites = state.store.sites_of(caller.0.id).await?;
+    let sites = state.store.sites_of(caller.0.who()).await?;
     let mut summaries = Vec::with_capacity(sites.len());
     for site in sites {
         let online = state.presence.roster(&site.info.id).await?;
@@ -34,7 +34,7 @@ pub async fn detail(
     // With the current version: not the cached membership answer.
     let site = state
         .store
-        .site_of(caller.0.id, &site)
+        .site_of(caller.0.who(), &site)
         .await?
         .ok_or_else(|| ApiError::not_found("site"))?;
     let roster = state.presence.roster(&site.info.id).await?;

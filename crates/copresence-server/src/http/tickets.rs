@@ -19,7 +19,7 @@ pub async fn create(
     caller: Caller,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
-    state.rates.check(Action::Ticket, caller.0.id)?;
+    state.rates.check(Action::Ticket, caller.0.user.id)?;
     // No body is a ticket for every site, as before tickets were scoped.
     let request: TicketRequest = if body.iter().all(u8::is_ascii_whitespace) {
         TicketRequest::default()
@@ -35,7 +35,7 @@ pub async fn create(
     };
     let mut sites = Vec::new();
     if request.sites.is_empty() {
-        for site in state.store.sites_of(caller.0.id).await? {
+        for site in state.store.sites_of(caller.0.who()).await? {
             sites.push(site.info.id);
         }
     } else {
@@ -55,7 +55,13 @@ pub async fn create(
     }
     let ticket = state
         .store
-        .issue_ticket(caller.0.id, &sites, now_ms(), state.ticket_lifetime_ms)
+        .issue_ticket(
+            caller.0.who(),
+            caller.0.expires_at,
+            &sites,
+            now_ms(),
+            state.ticket_lifetime_ms,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }

@@ -1,14 +1,44 @@
-//! `GET /v1/me` and `GET /v1/users/{id}`: user cards.
+//! `GET /v1/me` and `GET /v1/users/{id}`: user cards; `GET /v1/auth`: how to sign in.
 
 use axum::extract::State;
 use axum::Json;
-use copresence_core::{Me, UserCard, UserId};
+use copresence_core::{AuthInfo, Me, SignInProvider, UserCard, UserId};
 
 use super::{ApiResult, AppState, Caller, PathParams};
 use crate::error::ApiError;
 
+/// How to sign in, for anyone who asks: only public facts (issuers, the public client id).
+pub async fn auth(State(state): State<AppState>) -> Json<AuthInfo> {
+    let mut providers = Vec::new();
+    if let Some(verifier) = state.auth.oidc() {
+        for (config, metadata) in verifier.describe().await {
+            let metadata = metadata.as_ref();
+            let endpoint = |pick: fn(&crate::auth::oidc::ProviderMetadata) -> &Option<String>| {
+                metadata.and_then(|m| pick(m).clone())
+            };
+            providers.push(SignInProvider {
+                authorization_endpoint: endpoint(|m| &m.authorization_endpoint),
+                token_endpoint: endpoint(|m| &m.token_endpoint),
+                device_authorization_endpoint: endpoint(|m| &m.device_authorization_endpoint),
+                revocation_endpoint: endpoint(|m| &m.revocation_endpoint),
+                end_session_endpoint: endpoint(|m| &m.end_session_endpoint),
+                issuer: config.issuer,
+                client_id: config.client_id,
+                scopes: config.scopes,
+                audience: config.audience,
+            });
+        }
+    }
+    Json(AuthInfo {
+        providers,
+        operator_tokens: true,
+    })
+}
+
 pub async fn me(caller: Caller) -> Json<Me> {
-    Json(Me { user: caller.0 })
+    Json(Me {
+        user: caller.0.user,
+    })
 }
 
 /// A card is visible to its owner and to anyone sharing a site with them.
@@ -18,6 +48,6 @@ pub async fn card(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<UserCard>> {
     let id: UserId = id.parse().map_err(|_| ApiError::not_found("user"))?;
-    let card = state.store.user_visible_to(caller.0.id, id).await?;
+    let card = state.store.user_visible_to(caller.0.user.id, id).await?;
     card.map(Json).ok_or_else(|| ApiError::not_found("user"))
 }

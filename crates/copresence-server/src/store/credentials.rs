@@ -11,7 +11,7 @@
 use copresence_core::{validate_site_id, Ticket, UserCard, UserId};
 use sqlx::Row;
 
-use super::{user_columns, user_from, Store, StoreError, FRESH, USER_COLUMN_COUNT};
+use super::{user_columns, user_from, Store, StoreError, Who, FRESH, USER_COLUMN_COUNT};
 use crate::secret;
 
 /// How many hex digits of a token's hash name it.
@@ -27,6 +27,15 @@ pub struct TokenInfo {
     pub email: String,
     pub name: String,
     pub created_at: i64,
+    /// When it stops signing in (ms since the epoch); never when `None`.
+    pub expires_at: Option<i64>,
+}
+
+/// Who an operator token signs in, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenGrant {
+    pub user: UserCard,
+    pub expires_at: Option<i64>,
 }
 
 /// What a ticket is good for.
@@ -36,6 +45,8 @@ pub struct TicketGrant {
     /// The sites it was asked for.
     pub sites: Vec<String>,
     pub expires_at: i64,
+    /// The directory groups its holder signed in with.
+    pub groups: Vec<String>,
 }
 
 /// What an event stream was opened with, kept to check it again when access may have been
@@ -46,11 +57,20 @@ pub enum Credential {
     Token(String),
     /// A ticket, by its hash.
     Ticket(String),
+    /// An access token from the organisation's directory (OpenID Connect): it holds until it
+    /// expires, and is checked by its signature, not by anything stored here.
+    Directory { expires_at: i64 },
 }
 
 impl Store {
-    /// Store the hash of a new bearer token for the user with this e-mail, and return the token.
-    pub async fn issue_token(&self, email: &str, now: i64) -> Result<String, StoreError> {
+    /// Store the hash of a new bearer token for the user with this e-mail, good until
+    /// `expires_at` (ms since the epoch; forever when `None`), and return the token.
+    pub async fn issue_token(
+        &self,
+        email: &str,
+        now: i64,
+        expires_at: Option<i64>,
+    ) -> Result<String, StoreError> {
         let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(&self.pool)
@@ -61,43 +81,64 @@ impl Store {
             ))
         })?;
         let token = secret::new_token("cpt");
-        sqlx::query("INSERT INTO tokens (hash, user_id, created_at) VALUES ($1, $2, $3)")
-            .bind(secret::hash(&token))
-            .bind(user)
-            .bind(now)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO tokens (hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(secret::hash(&token))
+        .bind(user)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
         Ok(token)
     }
 
-    /// Who a bearer token signs in, from memory for a short while. Unknown tokens are never
-    /// kept: anyone can make up any number of them.
-    pub async fn user_by_token(&self, token: &str) -> Result<Option<UserCard>, StoreError> {
-        self.user_by_token_hash(&secret::hash(token)).await
+    /// Who a bearer token signs in at `now`, from memory for a short while. Unknown tokens are
+    /// never kept: anyone can make up any number of them.
+    pub async fn user_by_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<TokenGrant>, StoreError> {
+        self.user_by_token_hash(&secret::hash(token), now).await
     }
 
     /// [`Store::user_by_token`], by the token's hash.
-    pub async fn user_by_token_hash(&self, hash: &str) -> Result<Option<UserCard>, StoreError> {
+    pub async fn user_by_token_hash(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<TokenGrant>, StoreError> {
         let key = format!("token:{hash}");
-        self.cache
+        let grant = self
+            .cache
             .get_kept_if(key, FRESH, Option::is_some, async {
                 let row = sqlx::query(concat!(
                     "SELECT ",
                     user_columns!(),
-                    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1"
+                    ", t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id
+                     WHERE t.hash = $1"
                 ))
                 .bind(hash)
                 .fetch_optional(&self.pool)
                 .await?;
-                Ok(row.map(|r| user_from(&r, 0)).transpose()?)
+                let grant = |r: &sqlx::any::AnyRow| -> Result<TokenGrant, sqlx::Error> {
+                    Ok(TokenGrant {
+                        user: user_from(r, 0)?,
+                        expires_at: r.try_get(USER_COLUMN_COUNT)?,
+                    })
+                };
+                Ok(row.as_ref().map(grant).transpose()?)
             })
-            .await
+            .await?;
+        // Checked on every use, cached or not: a token stops at its expiry, not 10 s later.
+        Ok(grant.filter(|g| g.expires_at.is_none_or(|at| now < at)))
     }
 
     /// The operator tokens, of one user or of everyone, oldest first.
     pub async fn tokens(&self, email: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.hash, u.email, u.name, t.created_at FROM tokens t
+            "SELECT t.hash, u.email, u.name, t.created_at, t.expires_at FROM tokens t
              JOIN users u ON u.id = t.user_id
              WHERE $1 = '' OR u.email = $1 ORDER BY t.created_at, t.hash",
         )
@@ -112,6 +153,7 @@ impl Store {
                     email: row.try_get(1)?,
                     name: row.try_get(2)?,
                     created_at: row.try_get(3)?,
+                    expires_at: row.try_get(4)?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -172,11 +214,13 @@ impl Store {
         Ok(email)
     }
 
-    /// A short-lived ticket for `GET /v1/events?ticket=`, good for `sites` only; expired
+    /// A short-lived ticket for `GET /v1/events?ticket=` for `who`, good for `sites` only and
+    /// not beyond `credential_expires_at` (the expiry of what they signed in with); expired
     /// tickets are swept on the way.
     pub async fn issue_ticket(
         &self,
-        user: UserId,
+        who: Who<'_>,
+        credential_expires_at: Option<i64>,
         sites: &[String],
         now: i64,
         lifetime_ms: i64,
@@ -186,15 +230,19 @@ impl Store {
             .execute(&self.pool)
             .await?;
         let ticket = secret::new_token("cpk");
-        let expires_at = now + lifetime_ms;
+        let expires_at =
+            credential_expires_at.map_or(now + lifetime_ms, |at| at.min(now + lifetime_ms));
         let sites_json = serde_json::to_string(sites).expect("site ids always serialise");
+        let groups_json = serde_json::to_string(who.groups).expect("groups always serialise");
         sqlx::query(
-            "INSERT INTO tickets (hash, user_id, expires_at, sites) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO tickets (hash, user_id, expires_at, sites, groups)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(secret::hash(&ticket))
-        .bind(user)
+        .bind(who.id)
         .bind(expires_at)
         .bind(sites_json)
+        .bind(groups_json)
         .execute(&self.pool)
         .await?;
         Ok(Ticket { ticket, expires_at })
@@ -214,7 +262,7 @@ impl Store {
         let row = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
-            ", t.sites, t.expires_at FROM tickets t
+            ", t.sites, t.expires_at, t.groups FROM tickets t
              JOIN users u ON u.id = t.user_id WHERE t.hash = $1 AND t.expires_at >= $2"
         ))
         .bind(hash)
@@ -229,10 +277,12 @@ impl Store {
             .into_iter()
             .filter(|site| validate_site_id(site).is_ok())
             .collect();
+        let groups: String = row.try_get(USER_COLUMN_COUNT + 2)?;
         Ok(Some(TicketGrant {
             user: user_from(&row, 0)?,
             sites,
             expires_at: row.try_get(USER_COLUMN_COUNT + 1)?,
+            groups: serde_json::from_str(&groups).unwrap_or_default(),
         }))
     }
 
@@ -246,10 +296,11 @@ impl Store {
         Ok(match credential {
             Credential::Token(hash) => {
                 self.cache.forget(&format!("token:{hash}"));
-                self.user_by_token_hash(hash)
+                self.user_by_token_hash(hash, now)
                     .await?
-                    .is_some_and(|u| u.id == user)
+                    .is_some_and(|g| g.user.id == user)
             }
+            Credential::Directory { expires_at } => now < *expires_at,
             Credential::Ticket(hash) => self
                 .ticket_by_hash(hash, now)
                 .await?

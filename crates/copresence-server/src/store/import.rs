@@ -2,7 +2,10 @@
 //!
 //! Users, sites, pages and memberships are inserted or updated in one transaction, so a file
 //! that fails half-way changes nothing; `import --prune` removes what the file no longer lists
-//! in that same transaction ([`prune`]).
+//! in that same transaction ([`prune`]). A site's member listed by an e-mail the store knows is
+//! a membership; a domain, a group, or an e-mail nobody has signed in with yet is a rule.
+
+use copresence_core::membership::MemberRule;
 
 use super::{prune, PruneReport, Store, StoreError};
 use crate::org::Organisation;
@@ -82,17 +85,29 @@ async fn upsert(
             .execute(&mut **tx)
             .await?;
         }
-        for email in &site.members {
-            let user: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut **tx)
+        for entry in &site.members {
+            let rule = MemberRule::parse(entry).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let known = match &rule {
+                MemberRule::Email(email) => {
+                    sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE email = $1")
+                        .bind(email)
+                        .fetch_optional(&mut **tx)
+                        .await?
+                }
+                MemberRule::Domain(_) | MemberRule::Group(_) => None,
+            };
+            // Someone not known yet is a member by rule, from the day they first sign in.
+            let Some(user) = known else {
+                sqlx::query(
+                    "INSERT INTO site_rules (site_id, rule) VALUES ($1, $2)
+                         ON CONFLICT (site_id, rule) DO NOTHING",
+                )
+                .bind(&site.id)
+                .bind(rule.to_string())
+                .execute(&mut **tx)
                 .await?;
-            let user = user.ok_or_else(|| {
-                    StoreError::Invalid(format!(
-                        "site {:?} lists member {email:?}, who is neither in this file's users nor already known",
-                        site.id
-                    ))
-                })?;
+                continue;
+            };
             sqlx::query(
                 "INSERT INTO memberships (site_id, user_id) VALUES ($1, $2)
                      ON CONFLICT (site_id, user_id) DO NOTHING",

@@ -24,10 +24,12 @@ mod saves;
 mod sites;
 mod users;
 
+pub use credentials::TokenGrant;
 pub use credentials::{Credential, TicketGrant, TokenInfo};
 pub use prune::PruneReport;
 pub use saves::SaveError;
-pub use sites::StoredSite;
+pub use sites::{StoredSite, Who};
+pub use users::DirectoryPerson;
 
 use crate::readcache::{LoadError, Policy, ReadCache};
 
@@ -209,12 +211,20 @@ mod tests {
         }
         let store = Store::open_dir(dir.path(), 1 << 20).await.unwrap();
         let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap();
+        let groups = ["Makers".to_owned()];
+        let who = Who {
+            id: ann.id,
+            email: &ann.email,
+            groups: &groups,
+        };
         let ticket = store
-            .issue_ticket(ann.id, &["contoso".to_owned()], 1_000, 60_000)
+            .issue_ticket(who, Some(30_000), &["contoso".to_owned()], 1_000, 60_000)
             .await
-            .expect("the ticket's new column is there");
+            .expect("the ticket's new columns are there");
         let grant = store.ticket(&ticket.ticket, 2_000).await.unwrap().unwrap();
         assert_eq!(grant.sites, ["contoso"]);
+        assert_eq!(grant.groups, groups);
+        assert_eq!(grant.expires_at, 30_000, "not beyond what it was taken with");
         assert_eq!(store.last_revocation().await.unwrap(), 0);
         // Opening again applies nothing twice.
         drop(store);

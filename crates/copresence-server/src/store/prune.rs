@@ -3,7 +3,8 @@
 //!
 //! A removed user's tokens, tickets and memberships go with them; their row stays while saves
 //! name them, so the history keeps saying who saved. Sites the file does not list are left as
-//! they are: removing a site would take its save history with it.
+//! they are: removing a site would take its save history with it. Users who came from the
+//! directory (OpenID Connect) are the directory's to remove.
 
 use std::collections::HashSet;
 
@@ -65,6 +66,24 @@ pub(super) async fn prune_missing(
             }
         }
 
+        // Rules go too (a rule's members lose access on their next request: who they are is
+        // known only from their sign-in).
+        let rules: Vec<String> =
+            sqlx::query_scalar("SELECT rule FROM site_rules WHERE site_id = $1 ORDER BY rule")
+                .bind(&site.id)
+                .fetch_all(&mut **tx)
+                .await?;
+        for rule in rules {
+            if !listed_members.contains(rule.as_str()) {
+                sqlx::query("DELETE FROM site_rules WHERE site_id = $1 AND rule = $2")
+                    .bind(&site.id)
+                    .bind(&rule)
+                    .execute(&mut **tx)
+                    .await?;
+                report.members.push((site.id.clone(), rule));
+            }
+        }
+
         let listed_pages: HashSet<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
         let paths: Vec<String> =
             sqlx::query_scalar("SELECT path FROM pages WHERE site_id = $1 ORDER BY path")
@@ -83,7 +102,8 @@ pub(super) async fn prune_missing(
         }
     }
 
-    let users = sqlx::query("SELECT id, email FROM users ORDER BY email")
+    // Users from the directory come and go with it, not with this file.
+    let users = sqlx::query("SELECT id, email FROM users WHERE from_directory = 0 ORDER BY email")
         .fetch_all(&mut **tx)
         .await?;
     for row in &users {

@@ -44,4 +44,44 @@ impl Store {
         .await?;
         Ok(row.map(|r| user_from(&r, 0)).transpose()?)
     }
+
+    /// The user the directory signed in: created on their first sign-in, and their name,
+    /// Teams account and photo made the directory's on every later one (the e-mail is who they
+    /// are). Written only when something changed.
+    pub async fn directory_user(&self, person: &DirectoryPerson) -> Result<UserCard, StoreError> {
+        if let Some(known) = self.user_by_email(&person.email).await? {
+            let same = known.name == person.name
+                && known.teams == person.teams
+                && known.photo == person.photo;
+            if same {
+                return Ok(known);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO users (email, name, teams, photo, from_directory)
+             VALUES ($1, $2, $3, $4, 1)
+             ON CONFLICT (email) DO UPDATE
+             SET name = excluded.name, teams = excluded.teams, photo = excluded.photo",
+        )
+        .bind(&person.email)
+        .bind(&person.name)
+        .bind(person.teams.clone())
+        .bind(person.photo.clone())
+        .execute(&self.pool)
+        .await?;
+        // Cards of this user held in memory (members' lists, cards) are now out of date.
+        self.forget_cached();
+        self.user_by_email(&person.email).await?.ok_or_else(|| {
+            StoreError::Invalid(format!("{} vanished as they signed in", person.email))
+        })
+    }
+}
+
+/// Who the directory says signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryPerson {
+    pub email: String,
+    pub name: String,
+    pub teams: Option<String>,
+    pub photo: Option<String>,
 }
