@@ -15,6 +15,7 @@ use tokio::process::Child;
 pub mod cluster;
 pub mod desktop;
 pub mod launch;
+pub mod oidc;
 
 /// The organisation every test starts from. Dee is a member of "private" only, and her name is
 /// hostile markup that must come back as plain text; Zoë's e-mail, name and Teams account are
