@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
+use copresence_server::auth::claims::ClaimNames;
+use copresence_server::auth::oidc::{IssuerConfig, OidcSettings, OidcVerifier};
+use copresence_server::auth::Authenticator;
 use copresence_server::http::{self, AppState};
 use copresence_server::org::Organisation;
 use copresence_server::presence::memory::MemoryPresence;
@@ -65,11 +68,11 @@ impl Node {
             let org = Organisation::parse(ORGANISATION).expect("the organisation parses");
             store.import(&org).await.expect("the organisation imports");
             let ann = store
-                .issue_token("ann@contoso.test", 0)
+                .issue_token("ann@contoso.test", 0, None)
                 .await
                 .expect("token");
             let eve = store
-                .issue_token("eve@elsewhere.test", 0)
+                .issue_token("eve@elsewhere.test", 0, None)
                 .await
                 .expect("token");
             let presence = MemoryPresence::start(PresenceConfig {
@@ -81,7 +84,22 @@ impl Node {
                 max_sessions_per_user: 256,
             });
             let shared: Arc<dyn Presence> = presence.clone();
+            // JWT-shaped tokens go through the OpenID Connect checks up to the issuer's keys,
+            // which nothing serves here: every one of them is refused, as a forged one must be.
+            let oidc = OidcVerifier::new(OidcSettings {
+                issuers: vec![IssuerConfig {
+                    issuer: "http://127.0.0.1:9".into(),
+                    audience: "api://copresence".into(),
+                    client_id: None,
+                    scopes: Vec::new(),
+                }],
+                claims: ClaimNames::default(),
+                leeway: Duration::from_secs(60),
+                jwks_min_refresh: Duration::from_secs(3600),
+            })
+            .expect("the fuzz node's sign-in settings");
             let state = AppState {
+                auth: Authenticator::new(store.clone(), Some(oidc), 1_000),
                 revocations: Revocations::start(store.clone(), shared.clone()),
                 store: store.clone(),
                 presence: shared,

@@ -47,8 +47,8 @@ impl Principal {
 pub struct Authenticator {
     store: Store,
     oidc: Option<OidcVerifier>,
-    /// Verified directory tokens by hash, with their expiry.
-    verified: Mutex<HashMap<String, Principal>>,
+    /// Verified directory tokens by hash, with the generation of keys they were verified under.
+    verified: Mutex<HashMap<String, (Principal, u64)>>,
     max_verified: usize,
 }
 
@@ -91,8 +91,9 @@ impl Authenticator {
         now: i64,
     ) -> Result<Option<Principal>, StoreError> {
         let key = secret::hash(token);
-        if let Some(known) = self.lock().get(&key) {
-            if known.expires_at.is_some_and(|at| now < at) {
+        let generation = verifier.keys_generation();
+        if let Some((known, verified_under)) = self.lock().get(&key) {
+            if known.expires_at.is_some_and(|at| now < at) && *verified_under == generation {
                 return Ok(Some(known.clone()));
             }
         }
@@ -114,17 +115,17 @@ impl Authenticator {
         };
         let mut verified_tokens = self.lock();
         if verified_tokens.len() >= self.max_verified {
-            verified_tokens.retain(|_, p| p.expires_at.is_some_and(|at| now < at));
+            verified_tokens.retain(|_, (p, _)| p.expires_at.is_some_and(|at| now < at));
             if verified_tokens.len() >= self.max_verified {
                 // Still full of live tokens: start again rather than grow; they verify again.
                 verified_tokens.clear();
             }
         }
-        verified_tokens.insert(key, principal.clone());
+        verified_tokens.insert(key, (principal.clone(), generation));
         Ok(Some(principal))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Principal>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Principal, u64)>> {
         self.verified.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

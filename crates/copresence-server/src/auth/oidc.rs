@@ -12,6 +12,7 @@
 //! crate for verifying JWTs, with the pure-Rust RustCrypto backend.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -143,6 +144,9 @@ struct Issuer {
 
 pub struct OidcVerifier {
     issuers: Vec<Issuer>,
+    /// Grows each time an issuer's keys change: a token verified under older keys is checked
+    /// again, so one signed with a key the provider has withdrawn stops working.
+    keys_generation: AtomicU64,
     claims: ClaimNames,
     leeway: Duration,
     jwks_min_refresh: Duration,
@@ -174,11 +178,17 @@ impl OidcVerifier {
             .map_err(|e| e.to_string())?;
         Ok(OidcVerifier {
             issuers,
+            keys_generation: AtomicU64::new(0),
             claims: settings.claims,
             leeway: settings.leeway,
             jwks_min_refresh: settings.jwks_min_refresh,
             http,
         })
+    }
+
+    /// Which keys tokens are verified under now: see [`OidcVerifier::keys_generation`].
+    pub fn keys_generation(&self) -> u64 {
+        self.keys_generation.load(Ordering::SeqCst)
     }
 
     /// Whether `token` has a JWT's shape (three base64url parts), so it is one of ours to check
@@ -302,6 +312,12 @@ impl OidcVerifier {
             .await
             .map_err(|e| format!("the keys at {} are not a JWKS: {e}", metadata.jwks_uri))?;
         let mut keys = issuer.keys.write().await;
+        let kids = |set: &JwkSet| -> Vec<Option<String>> {
+            set.keys.iter().map(|k| k.common.key_id.clone()).collect()
+        };
+        if kids(&keys.set) != kids(&set) {
+            self.keys_generation.fetch_add(1, Ordering::SeqCst);
+        }
         keys.metadata = Some(metadata);
         keys.set = set;
         keys.read_at = Some(Instant::now());

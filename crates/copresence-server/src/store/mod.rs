@@ -224,7 +224,10 @@ mod tests {
         let grant = store.ticket(&ticket.ticket, 2_000).await.unwrap().unwrap();
         assert_eq!(grant.sites, ["contoso"]);
         assert_eq!(grant.groups, groups);
-        assert_eq!(grant.expires_at, 30_000, "not beyond what it was taken with");
+        assert_eq!(
+            grant.expires_at, 30_000,
+            "not beyond what it was taken with"
+        );
         assert_eq!(store.last_revocation().await.unwrap(), 0);
         // Opening again applies nothing twice.
         drop(store);
