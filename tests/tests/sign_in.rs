@@ -336,8 +336,8 @@ async fn an_open_stream_ends_with_its_token_and_resumes_with_a_fresh_one_without
     assert!(text.contains("credential_expired"), "{text}");
     let last_id = text
         .lines()
-        .filter_map(|line| line.strip_prefix("id: "))
-        .last()
+        .rev()
+        .find_map(|line| line.strip_prefix("id: "))
         .expect("the stream's events had ids")
         .to_owned();
 
