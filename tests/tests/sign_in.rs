@@ -367,3 +367,135 @@ async fn an_open_stream_ends_with_its_token_and_resumes_with_a_fresh_one_without
     assert!(flaps.is_empty(), "Cy flapped: {seen:?}");
     drop(resumed);
 }
+
+/// The CLI with its own config directory and no keychain (so the sign-in goes to a file there).
+fn cli(server: &TestServer, config: &std::path::Path) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(copresence_tests::bin("copresence"));
+    command
+        .arg("--server")
+        .arg(&server.url)
+        .arg("--config")
+        .arg(config)
+        .env_remove("COPRESENCE_TOKEN")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .kill_on_drop(true);
+    command
+}
+
+async fn output_of(command: &mut tokio::process::Command) -> (bool, String) {
+    let output = command.output().await.expect("the CLI runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_cli_signs_in_by_device_code_renews_its_sign_in_and_publishes() {
+    use tokio::io::AsyncBufReadExt;
+
+    let provider = OidcProvider::start(
+        accounts(),
+        OidcOptions {
+            access_token_ttl: Duration::from_secs(3),
+            ..OidcOptions::default()
+        },
+    )
+    .await;
+    let server = serve(&provider, provider.audience(), &[]).await;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+
+    // `copresence login` shows a code; Cy enters it on the provider's page.
+    let mut login = cli(&server, &config)
+        .arg("login")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(login.stdout.take().unwrap()).lines();
+    let mut said = String::new();
+    let code = loop {
+        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("the CLI shows a code")
+            .unwrap()
+            .unwrap_or_else(|| panic!("the CLI ended without a code: {said}"));
+        said.push_str(&line);
+        said.push('\n');
+        if let Some((_, code)) = line.split_once("enter the code ") {
+            break code.trim_end_matches(')').trim().to_owned();
+        }
+    };
+    provider
+        .approve_device(&code, "cy@fabrikam.test")
+        .await
+        .expect("Cy approves the device");
+    let rest = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut rest = String::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            rest.push_str(&line);
+            rest.push('\n');
+        }
+        rest
+    })
+    .await
+    .expect("the CLI finishes signing in");
+    assert!(login.wait().await.unwrap().success(), "{said}{rest}");
+    assert!(rest.contains("as Cy Diaz"), "{rest}");
+    let kept: Vec<_> = std::fs::read_dir(home.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("sign-in-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "the sign-in is kept beside the config");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = kept[0].metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "readable only by its owner");
+    }
+
+    let (ok, text) = output_of(cli(&server, &config).arg("whoami")).await;
+    assert!(ok, "{text}");
+    assert!(text.contains("Cy Diaz"), "{text}");
+    assert!(text.contains("with your organisation's account"), "{text}");
+
+    // Past the access token's lifetime the CLI renews the sign-in by itself, and Ann sees Cy
+    // join from it.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let ann = client(&server, &server.token("ann@contoso.test"));
+    let mut watch = ann.subscribe(copresence_client::SubscribeOptions::sites(["contoso"]));
+    loop {
+        if let Some(copresence_client::Update::Snapshot(_)) = watch.next().await {
+            break;
+        }
+    }
+    let (ok, text) = output_of(
+        cli(&server, &config).args(["join", "contoso", "/pricing", "--once"]),
+    )
+    .await;
+    assert!(ok, "{text}");
+    let joined = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Some(copresence_client::Update::Event(copresence_core::Event::Join {
+                member, ..
+            })) = watch.next().await
+            {
+                return member;
+            }
+        }
+    })
+    .await
+    .expect("Ann sees Cy join");
+    assert_eq!(joined.user.name, "Cy Diaz");
+
+    // Signed out, the CLI says how to sign in again.
+    let (ok, text) = output_of(cli(&server, &config).arg("logout")).await;
+    assert!(ok && text.contains("Signed out"), "{text}");
+    let (ok, text) = output_of(cli(&server, &config).arg("whoami")).await;
+    assert!(!ok, "{text}");
+    assert!(text.contains("run `copresence login`"), "{text}");
+}

@@ -33,6 +33,18 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Sign in with your organisation's account: shows a code to enter in a browser (on this
+    /// or any device), then keeps the sign-in (in the system keychain, or a file only you can
+    /// read) and renews it as needed
+    Login {
+        /// Open a browser on this machine instead, and come back to it here
+        #[arg(long)]
+        browser: bool,
+    },
+
+    /// Forget the kept sign-in (and have the provider revoke it, where it can)
+    Logout,
+
     /// Show who the token belongs to
     Whoami {
         /// Print the answer as JSON

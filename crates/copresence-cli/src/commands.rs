@@ -22,7 +22,12 @@ pub fn explain(err: Error) -> anyhow::Error {
     }
 }
 
-pub async fn whoami(client: &Client, out: &mut Out, json: bool) -> Result<ExitCode> {
+pub async fn whoami(
+    client: &Client,
+    out: &mut Out,
+    json: bool,
+    signed_in: &str,
+) -> Result<ExitCode> {
     let me = client.me().await.map_err(explain)?;
     if json {
         out.json(&me)?;
@@ -33,6 +38,7 @@ pub async fn whoami(client: &Client, out: &mut Out, json: bool) -> Result<ExitCo
             line.push_str(&format!(", Teams {teams}"));
         }
         out.line(line)?;
+        out.line(format!("signed in {signed_in}"))?;
     }
     Ok(ExitCode::SUCCESS)
 }

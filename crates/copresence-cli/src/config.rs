@@ -1,5 +1,5 @@
 //! Where the server and the token come from: flags, then environment (clap merges those two),
-//! then the config file.
+//! then the config file; without a token, the sign-in `copresence login` kept ([`crate::kept`]).
 
 use std::path::{Path, PathBuf};
 
@@ -13,33 +13,43 @@ struct FileConfig {
     token: Option<String>,
 }
 
-/// What the CLI connects with.
-#[derive(Clone)]
-pub struct Settings {
+/// The server, and the token given (flag, environment, config file), if one was.
+pub struct Server {
     pub server: String,
-    pub token: String,
+    pub token: Option<String>,
+    /// Where a kept sign-in goes: beside the config file.
+    pub dir: PathBuf,
+    /// The config file, as people should be told of it.
+    shown: String,
 }
 
-impl std::fmt::Debug for Settings {
+impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
+        f.debug_struct("Server")
             .field("server", &self.server)
             .finish_non_exhaustive()
     }
 }
 
-/// The default config file: `<config dir>/copresence/config.toml`.
-pub fn default_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|dir| dir.join("copresence").join("config.toml"))
+impl Server {
+    /// What to say when there is neither a token nor a kept sign-in.
+    pub fn not_signed_in(&self) -> anyhow::Error {
+        anyhow!(
+            "no token: run `copresence login`, or pass --token, set COPRESENCE_TOKEN or add \
+             token = \"...\" to {}",
+            self.shown
+        )
+    }
 }
 
-/// Resolve the server and token: `server`/`token` (flag or environment) win over the file.
-/// A file given with `--config` must exist; the default one may be missing.
+/// Resolve the server, and the token if one is given (flag or environment win over the file);
+/// without one, a kept sign-in serves. A file given with `--config` must exist; the default
+/// one may be missing.
 pub fn resolve(
     server: Option<String>,
     token: Option<String>,
     config: Option<&Path>,
-) -> Result<Settings> {
+) -> Result<Server> {
     let explicit = config.is_some();
     let path = config.map(Path::to_path_buf).or_else(default_path);
     let file = match &path {
@@ -53,10 +63,22 @@ pub fn resolve(
     let server = non_empty(server).or(non_empty(file.server)).ok_or_else(|| {
         anyhow!("no server: pass --server, set COPRESENCE_SERVER or add server = \"https://...\" to {shown}")
     })?;
-    let token = non_empty(token).or(non_empty(file.token)).ok_or_else(|| {
-        anyhow!("no token: pass --token, set COPRESENCE_TOKEN or add token = \"...\" to {shown}")
-    })?;
-    Ok(Settings { server, token })
+    let dir = path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(Server {
+        server: server.trim_end_matches('/').to_owned(),
+        token: non_empty(token).or(non_empty(file.token)),
+        dir,
+        shown,
+    })
+}
+
+/// The default config file: `<config dir>/copresence/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|dir| dir.join("copresence").join("config.toml"))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -106,10 +128,15 @@ mod tests {
         );
         let s = resolve(Some("http://flag.test".into()), None, Some(&path)).unwrap();
         assert_eq!(s.server, "http://flag.test");
-        assert_eq!(s.token, "file-token");
+        assert_eq!(s.token.as_deref(), Some("file-token"));
         let s = resolve(None, Some(" ".into()), Some(&path)).unwrap();
         assert_eq!(s.server, "http://file.test");
-        assert_eq!(s.token, "file-token");
+        assert_eq!(s.token.as_deref(), Some("file-token"));
+        assert_eq!(
+            s.dir,
+            dir.path(),
+            "a sign-in is kept beside the config file"
+        );
     }
 
     #[test]
@@ -123,8 +150,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains(&path.display().to_string()), "{text}");
-        let err = resolve(Some("http://h.test".into()), None, Some(&path)).unwrap_err();
-        assert!(err.to_string().starts_with("no token:"));
+        let s = resolve(Some("http://h.test".into()), None, Some(&path)).unwrap();
+        assert_eq!(s.token, None);
+        let text = s.not_signed_in().to_string();
+        assert!(
+            text.starts_with("no token: run `copresence login`"),
+            "{text}"
+        );
+        assert!(text.contains(&path.display().to_string()), "{text}");
     }
 
     #[test]
@@ -144,10 +177,12 @@ mod tests {
 
     #[test]
     fn settings_debug_hides_the_token() {
-        let s = Settings {
-            server: "http://h.test".into(),
-            token: "s3cr3t".into(),
-        };
+        let s = resolve(
+            Some("http://h.test".into()),
+            Some("s3cr3t".into()),
+            Some(&write(&tempfile::tempdir().unwrap(), "")),
+        )
+        .unwrap();
         assert!(!format!("{s:?}").contains("s3cr3t"));
     }
 }

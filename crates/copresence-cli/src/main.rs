@@ -2,6 +2,8 @@
 //!
 //! - [`cli`]: the options and subcommands (clap).
 //! - [`config`]: server and token from flags, environment or the config file.
+//! - [`login`]: `login` and `logout` with the organisation's account; [`kept`]: where the
+//!   sign-in is kept between runs.
 //! - [`commands`]: `whoami`, `sites`, `leave`, `save`.
 //! - [`join`]: `join`, with heartbeats until Ctrl-C or SIGTERM.
 //! - [`watch`]: `watch`, the live stream as text or JSON lines.
@@ -14,14 +16,19 @@ mod cli;
 mod commands;
 mod config;
 mod join;
+mod kept;
+mod login;
 mod output;
 mod render;
 mod watch;
 
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use anyhow::Result;
 use clap::Parser;
+use copresence_client::signin::RenewedToken;
 use copresence_client::Client;
 use tracing_subscriber::EnvFilter;
 
@@ -64,14 +71,20 @@ fn init_logging() {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    let settings = config::resolve(cli.server, cli.token, cli.config.as_deref())?;
-    let client = Client::new(&settings.server, &settings.token)?;
-    if let Some(warning) = copresence_client::cleartext_warning(&settings.server) {
+    let server = config::resolve(cli.server, cli.token, cli.config.as_deref())?;
+    if let Some(warning) = copresence_client::cleartext_warning(&server.server) {
         eprintln!("warning: {warning}");
     }
     let mut out = Out::new();
     match cli.command {
-        Command::Whoami { json } => commands::whoami(&client, &mut out, json).await,
+        Command::Login { browser } => return login::login(&server, &mut out, browser).await,
+        Command::Logout => return login::logout(&server, &mut out).await,
+        _ => {}
+    }
+    let (client, signed_in) = connect(&server)?;
+    match cli.command {
+        Command::Login { .. } | Command::Logout => unreachable!("answered above"),
+        Command::Whoami { json } => commands::whoami(&client, &mut out, json, &signed_in).await,
         Command::Sites { json } => commands::sites(&client, &mut out, json).await,
         Command::Watch {
             sites,
@@ -104,6 +117,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             force,
         } => commands::save(&client, &mut out, &site, &page, base_version, force).await,
     }
+}
+
+/// A client with the token given, or else with the kept sign-in (renewed as it expires), and
+/// how it signs in, for people.
+fn connect(server: &config::Server) -> Result<(Client, String)> {
+    if let Some(token) = &server.token {
+        return Ok((
+            Client::new(&server.server, token)?,
+            "with a token".to_owned(),
+        ));
+    }
+    let kept = kept::load(&server.dir, &server.server).ok_or_else(|| server.not_signed_in())?;
+    let how = format!(
+        "with your organisation's account ({})",
+        kept.provider.issuer
+    );
+    let dir = server.dir.clone();
+    let source = RenewedToken::new(kept, move |renewed| {
+        if let Err(error) = kept::store(&dir, renewed) {
+            tracing::warn!(%error, "cannot keep the renewed sign-in");
+        }
+    })?;
+    Ok((
+        Client::with_token_source(&server.server, Arc::new(source))?,
+        how,
+    ))
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

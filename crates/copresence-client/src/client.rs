@@ -4,8 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use copresence_core::{
-    Me, PutSession, SaveRecord, SaveRequest, SessionState, SiteState, SiteSummary, Ticket,
-    UserCard, UserId,
+    AuthInfo, Me, PutSession, SaveRecord, SaveRequest, SessionState, SiteState, SiteSummary,
+    Ticket, UserCard, UserId,
 };
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::RequestBuilder;
@@ -31,7 +31,24 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(45);
 pub struct Client {
     pub(crate) http: reqwest::Client,
     base: Url,
-    pub(crate) auth: HeaderValue,
+    auth: Auth,
+}
+
+/// Where a client gets a bearer token that stays good: a sign-in with the organisation's
+/// provider, renewed before it expires (the CLI's and the tray's kept sign-ins).
+pub trait TokenSource: Send + Sync + 'static {
+    /// A token good for now.
+    fn token(&self) -> BoxFuture<'_, Result<String, Error>>;
+}
+
+/// A future a [`TokenSource`] returns.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The token every request carries: one given once, or one asked of a source each time.
+#[derive(Clone)]
+enum Auth {
+    Fixed(HeaderValue),
+    Renewed(std::sync::Arc<dyn TokenSource>),
 }
 
 impl fmt::Debug for Client {
@@ -68,8 +85,28 @@ impl Client {
     /// A client for the server at `server_url` (`https://copresence.example.com`, with or
     /// without a trailing slash, possibly under a path prefix), authenticating with `token`.
     pub fn new(server_url: &str, token: &str) -> Result<Client, Error> {
+        Client::build(server_url, Auth::Fixed(bearer(token)?))
+    }
+
+    /// A client for the server at `server_url` whose requests (and every reconnect of its
+    /// event stream) carry the token `source` gives at that moment.
+    pub fn with_token_source(
+        server_url: &str,
+        source: std::sync::Arc<dyn TokenSource>,
+    ) -> Result<Client, Error> {
+        Client::build(server_url, Auth::Renewed(source))
+    }
+
+    /// The `Authorization` header for a request now.
+    pub(crate) async fn authorization(&self) -> Result<HeaderValue, Error> {
+        match &self.auth {
+            Auth::Fixed(header) => Ok(header.clone()),
+            Auth::Renewed(source) => bearer(&source.token().await?),
+        }
+    }
+
+    fn build(server_url: &str, auth: Auth) -> Result<Client, Error> {
         let base = parse_base_url(server_url)?;
-        let auth = bearer(token)?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
@@ -82,6 +119,23 @@ impl Client {
     /// The server's base URL, normalised (always ends with `/`).
     pub fn server_url(&self) -> &Url {
         &self.base
+    }
+
+    /// `GET /v1/auth`: how to sign in to this service (asked with no token).
+    pub async fn auth_info(&self) -> Result<AuthInfo, Error> {
+        let url = self.url(&["v1", "auth"])?;
+        let response = self
+            .http
+            .get(url)
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(Error::Transport)?;
+        if !response.status().is_success() {
+            return Err(Error::from_response(response).await);
+        }
+        let body = response.bytes().await.map_err(Error::Transport)?;
+        serde_json::from_slice(&body).map_err(Error::Decode)
     }
 
     /// `GET /v1/me`: who the token belongs to.
@@ -205,7 +259,7 @@ impl Client {
     /// [`Error::Api`].
     async fn send(&self, request: RequestBuilder) -> Result<reqwest::Response, Error> {
         let response = request
-            .header(AUTHORIZATION, self.auth.clone())
+            .header(AUTHORIZATION, self.authorization().await?)
             .timeout(REQUEST_TIMEOUT)
             .send()
             .await
@@ -391,6 +445,6 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cr3t"));
         assert!(shown.contains("h.test"));
-        assert!(c.auth.is_sensitive());
+        assert!(matches!(&c.auth, Auth::Fixed(header) if header.is_sensitive()));
     }
 }

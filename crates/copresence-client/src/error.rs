@@ -55,6 +55,15 @@ pub enum Error {
     /// A success answer whose body is not what the protocol promises.
     #[error("unexpected answer from the server: {0}")]
     Decode(serde_json::Error),
+
+    /// Signing in with the organisation's provider did not work ([`crate::signin`]).
+    #[error("sign-in failed: {0}")]
+    SignIn(String),
+
+    /// A sign-in that was good can no longer be renewed (the refresh token was refused or
+    /// revoked): sign in again.
+    #[error("signed out: {0}")]
+    SignedOut(String),
 }
 
 impl Error {
@@ -68,6 +77,8 @@ impl Error {
             Error::Transport(_) => "network",
             Error::Api { code, .. } => code.as_str(),
             Error::Decode(_) => "decode",
+            Error::SignIn(_) => "sign_in_failed",
+            Error::SignedOut(_) => "signed_out",
         }
     }
 
@@ -90,7 +101,9 @@ impl Error {
 
     /// The token was refused: ask the user for another one, do not retry.
     pub fn is_unauthorized(&self) -> bool {
-        self.status() == Some(401) || self.service_code() == Some(&ErrorCode::Unauthorized)
+        self.status() == Some(401)
+            || self.service_code() == Some(&ErrorCode::Unauthorized)
+            || matches!(self, Error::SignedOut(_))
     }
 
     /// The site (or user, or session) does not exist or the caller is not a member of the site.

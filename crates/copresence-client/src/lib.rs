@@ -9,6 +9,9 @@
 //!   updates.
 //! - [`error`]: [`Error`], with a stable [`Error::code`] for UIs to match on.
 //! - [`backoff`]: [`Backoff`], exponential with jitter, for reconnects and heartbeat retries.
+//! - [`signin`]: signing in with the organisation's OpenID Connect provider (device code, or
+//!   the browser with PKCE), and renewing the tokens; a [`TokenSource`] gives a client a
+//!   token that is renewed as it expires.
 //!
 //! The wire types come from [`copresence_core`], re-exported here as [`core`].
 //!
@@ -35,10 +38,11 @@ pub mod backoff;
 pub mod client;
 pub mod error;
 pub mod live;
+pub mod signin;
 pub mod subscription;
 
 pub use backoff::Backoff;
-pub use client::{cleartext_warning, Client};
+pub use client::{cleartext_warning, Client, TokenSource};
 pub use copresence_core as core;
 pub use error::Error;
 pub use live::LiveState;

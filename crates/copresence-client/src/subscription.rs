@@ -205,10 +205,22 @@ async fn connect_once(
 ) -> Outcome {
     // No total timeout on this request (the stream is meant to last); the client's connect and
     // read timeouts still apply.
+    // Asked again at every connection: a renewed sign-in gives the token good now, so a
+    // stream the service ended with its expired token comes back with a fresh one.
+    let authorization = match client.authorization().await {
+        Ok(header) => header,
+        Err(error) if error.is_unauthorized() => return Outcome::Fatal(error),
+        Err(error) => {
+            return Outcome::Retry {
+                error: error.to_string(),
+                retry_after: None,
+            }
+        }
+    };
     let mut request = client
         .http
         .get(url.clone())
-        .header(AUTHORIZATION, client.auth.clone());
+        .header(AUTHORIZATION, authorization);
     if let Some(id) = last_id.as_deref() {
         match HeaderValue::from_str(id) {
             Ok(value) => request = request.header(LAST_EVENT_ID.clone(), value),
