@@ -80,6 +80,15 @@ pub async fn sign_in(
     inbox.ask(Command::SignIn { server, token }).await
 }
 
+/// Sign in with the organisation's account: the provider's page opens in the browser.
+#[tauri::command]
+pub async fn sign_in_with_account(
+    inbox: State<'_, Inbox>,
+    server: String,
+) -> Result<(), TrayError> {
+    inbox.ask(Command::SignInWithAccount { server }).await
+}
+
 #[tauri::command]
 pub async fn sign_out(inbox: State<'_, Inbox>) -> Result<(), TrayError> {
     inbox.ask(Command::SignOut).await

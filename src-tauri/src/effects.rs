@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use copresence_client::signin::{self, KeptSignIn, SignIn};
 use copresence_client::Client;
 use copresence_core::links;
 use tauri::AppHandle;
@@ -18,6 +19,7 @@ use crate::inbox::Inbox;
 use crate::model::{Effect, Input};
 use crate::notifier::Notifications;
 use crate::photo::PhotoFetcher;
+use crate::secret::{Credential, Loaded};
 use crate::{popup, secret, settings, sync};
 
 pub struct Effects {
@@ -58,15 +60,31 @@ impl Effects {
             Effect::Subscribe {
                 subscription,
                 server,
-                token,
+                credential,
             } => {
                 self.unsubscribe();
                 self.subscription = Some(tauri::async_runtime::spawn(sync::run(
                     self.inbox.clone(),
                     subscription,
+                    self.config_dir.clone(),
                     server,
-                    token,
+                    credential,
                 )));
+            }
+            Effect::SignInWithAccount { reply, server } => {
+                let (inbox, dir, app) = (
+                    self.inbox.clone(),
+                    self.config_dir.clone(),
+                    self.app.clone(),
+                );
+                tauri::async_runtime::spawn(async move {
+                    let outcome = sign_in_with_account(app, dir, &server).await;
+                    inbox.send(Input::SignInChecked {
+                        reply,
+                        server,
+                        outcome,
+                    });
+                });
             }
             Effect::Unsubscribe => self.unsubscribe(),
             Effect::CheckSignIn {
@@ -86,7 +104,26 @@ impl Effects {
             }
             Effect::ClearToken { server } => {
                 let dir = self.config_dir.clone();
-                tauri::async_runtime::spawn_blocking(move || secret::clear(&dir, &server));
+                tauri::async_runtime::spawn(async move {
+                    let kept = {
+                        let (dir, server) = (dir.clone(), server.clone());
+                        tokio::task::spawn_blocking(move || {
+                            let kept = secret::load(&dir, &server);
+                            secret::clear(&dir, &server);
+                            kept
+                        })
+                        .await
+                    };
+                    // A sign-in's refresh token is revoked where the provider offers it: signed
+                    // out means signed out there too.
+                    if let Ok(Loaded {
+                        credential: Some(Credential::SignIn(sign_in)),
+                        ..
+                    }) = kept
+                    {
+                        revoke(*sign_in).await;
+                    }
+                });
             }
             Effect::SaveSettings(settings) => settings::save(&self.config_dir, &settings)
                 .map_err(|e| TrayError::new(ErrorCode::SettingsNotSaved, e.to_string()))?,
@@ -178,12 +215,74 @@ fn bind_shortcut(app: &AppHandle, from: Option<&str>, to: Option<&str>) -> Resul
     Ok(())
 }
 
+/// Sign in to `server` with the organisation's account: the provider's page in the system
+/// browser, the answer on a loopback port; kept only once the server knows who it is.
+async fn sign_in_with_account(app: AppHandle, dir: PathBuf, server: &str) -> Result<(), TrayError> {
+    let info = signin::auth_info(server).await?;
+    let signin = SignIn::new(&info)?;
+    let login = signin.start_browser().await?;
+    let url = login.url().to_string();
+    if check_provider_url(&url).is_err() {
+        return Err(TrayError::new(
+            ErrorCode::OpenFailed,
+            "the service names a sign-in page that is neither https nor on this machine",
+        ));
+    }
+    app.opener().open_url(&url, None::<&str>).map_err(|e| {
+        TrayError::new(
+            ErrorCode::OpenFailed,
+            format!("cannot open the browser: {e}"),
+        )
+    })?;
+    let tokens = login.finish().await?;
+    Client::new(server, &tokens.bearer)?.me().await?;
+    let credential = Credential::SignIn(Box::new(KeptSignIn {
+        server: server.to_owned(),
+        provider: signin.provider().clone(),
+        tokens,
+    }));
+    let server = server.to_owned();
+    tokio::task::spawn_blocking(move || secret::store(&dir, &server, &credential))
+        .await
+        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?
+        .map(|_| ())
+        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))
+}
+
+/// Have the provider forget a sign-in (RFC 7009), where it can.
+async fn revoke(sign_in: KeptSignIn) {
+    let Some(refresh_token) = sign_in.tokens.refresh_token.clone() else {
+        return;
+    };
+    match SignIn::with_provider(sign_in.provider) {
+        Ok(signin) => {
+            if let Err(error) = signin.revoke(&refresh_token).await {
+                tracing::info!(%error, "the provider could not be told of the sign-out");
+            }
+        }
+        Err(error) => tracing::info!(%error, "the provider could not be told of the sign-out"),
+    }
+}
+
+/// Whether the browser may be sent to `url`: the provider's page over https, or on this
+/// machine (a test's provider).
+fn check_provider_url(url: &str) -> Result<(), ()> {
+    let url = url::Url::parse(url).map_err(|_| ())?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(()),
+    }
+}
+
 /// Ask the server who `token` is; keep it only if the server knows it.
 async fn check_and_keep(dir: PathBuf, server: &str, token: String) -> Result<(), TrayError> {
     let client = Client::new(server, &token)?;
     client.me().await?;
     let server = server.to_owned();
-    tokio::task::spawn_blocking(move || secret::store(&dir, &server, &token))
+    let credential = Credential::Token(token);
+    tokio::task::spawn_blocking(move || secret::store(&dir, &server, &credential))
         .await
         .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?
         .map(|_| ())

@@ -13,6 +13,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The server could not be reached.
     Network,
+    /// Signing in with the organisation's account did not complete.
+    SignInFailed,
     InvalidServerUrl,
     InvalidToken,
     /// The server answered with some other error.
@@ -62,6 +64,7 @@ impl From<copresence_client::Error> for TrayError {
                 copresence_client::Error::Transport(_) => ErrorCode::Network,
                 copresence_client::Error::InvalidUrl { .. } => ErrorCode::InvalidServerUrl,
                 copresence_client::Error::InvalidToken(_) => ErrorCode::InvalidToken,
+                copresence_client::Error::SignIn(_) => ErrorCode::SignInFailed,
                 _ => ErrorCode::ServerError,
             }
         };

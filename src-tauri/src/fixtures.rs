@@ -9,7 +9,7 @@ use copresence_core::Event;
 
 use crate::error::TrayError;
 use crate::model::{Effect, FeedEvent, Input, Model, Now};
-use crate::secret::Loaded;
+use crate::secret::{Credential, Loaded};
 use crate::settings::Settings;
 use crate::view::TokenStorage;
 
@@ -42,7 +42,7 @@ pub fn token(server: &str, token: Option<&str>) -> Input {
     Input::TokenLoaded {
         server: server.into(),
         loaded: Loaded {
-            token: token.map(str::to_owned),
+            credential: token.map(|t| Credential::Token(t.to_owned())),
             storage: if token.is_some() {
                 TokenStorage::Keychain
             } else {

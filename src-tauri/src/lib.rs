@@ -94,6 +94,7 @@ pub fn run() {
             commands::set_toolbar_avatars,
             commands::set_shortcut,
             commands::sign_in,
+            commands::sign_in_with_account,
             commands::sign_out,
             commands::pause,
             commands::resume,

@@ -19,7 +19,7 @@ use copresence_core::UserCard;
 use serde::Deserialize;
 
 use crate::error::{ErrorCode, TrayError};
-use crate::secret::Loaded;
+use crate::secret::{Credential, Loaded};
 use crate::settings::{format_minute, parse_minute, Settings};
 use crate::view::{
     me_person, site_views, Connection, FollowChoice, PhotoData, Photos, SettingsView, Status, Tab,
@@ -84,6 +84,11 @@ pub enum Command {
     SignIn {
         server: String,
         token: String,
+    },
+    /// Sign in to the server with the organisation's account (in the browser), keep the
+    /// sign-in, and connect with it.
+    SignInWithAccount {
+        server: String,
     },
     SignOut,
     /// An e-mail or a Teams chat with someone on a site: the popup names the person, never the
@@ -169,9 +174,15 @@ pub enum Effect {
     Subscribe {
         subscription: u64,
         server: String,
-        token: String,
+        credential: Credential,
     },
     Unsubscribe,
+    /// Sign in to `server` with the organisation's account, in the browser, and keep the
+    /// sign-in; answered with [`Input::SignInChecked`].
+    SignInWithAccount {
+        reply: ReplyId,
+        server: String,
+    },
     /// Ask the server who `token` is and keep it; answered with [`Input::SignInChecked`].
     CheckSignIn {
         reply: ReplyId,
@@ -226,6 +237,8 @@ pub struct Model {
     autostart: bool,
     /// The desktop's "do not disturb": silences notifications like a pause.
     do_not_disturb: bool,
+    /// The issuer of the organisation account signed in with (none: a token).
+    signed_in_with: Option<String>,
     /// Why the kept shortcut could not be bound at start (another app holds it).
     shortcut_problem: Option<String>,
     /// The shortcut actually bound now, which may differ from the kept one after a failure.
@@ -240,6 +253,7 @@ pub struct Model {
 }
 
 pub const REFUSED_TOKEN: &str = "The server refused your token: sign in again in Settings.";
+pub const EXPIRED_SIGN_IN: &str = "Your sign-in has ended: sign in again in Settings.";
 const NO_TOKEN: &str = "Not signed in: enter your server and token in Settings.";
 
 impl Model {
@@ -262,6 +276,7 @@ impl Model {
             autostart,
             do_not_disturb: false,
             shortcut_problem: None,
+            signed_in_with: None,
             bound_shortcut: None,
             photos: Photos::default(),
             photos_asked: HashSet::new(),
@@ -383,14 +398,18 @@ impl Model {
         self.token_storage = loaded.storage;
         self.storage_warning = loaded.warning;
         self.subscription += 1;
-        match loaded.token {
-            Some(token) if !server.is_empty() => {
+        self.signed_in_with = match &loaded.credential {
+            Some(Credential::SignIn(sign_in)) => Some(sign_in.provider.issuer.clone()),
+            _ => None,
+        };
+        match loaded.credential {
+            Some(credential) if !server.is_empty() => {
                 self.connection = Connection::Connecting;
                 self.message = None;
                 vec![Effect::Subscribe {
                     subscription: self.subscription,
                     server,
-                    token,
+                    credential,
                 }]
             }
             _ => {
@@ -491,7 +510,12 @@ impl Model {
             }
             Update::Disconnected { error, .. } => self.offline(error.clone()),
             Update::Fatal(error) if error.is_unauthorized() => {
-                self.signed_out(Some(REFUSED_TOKEN.into()))
+                let message = if self.signed_in_with.is_some() {
+                    EXPIRED_SIGN_IN
+                } else {
+                    REFUSED_TOKEN
+                };
+                self.signed_out(Some(message.into()))
             }
             Update::Fatal(error) => self.offline(error.to_string()),
         }
@@ -562,6 +586,10 @@ impl Model {
                     to,
                 }]
             }
+            Command::SignInWithAccount { server } => vec![Effect::SignInWithAccount {
+                reply,
+                server: server.trim().trim_end_matches('/').to_owned(),
+            }],
             Command::SignIn { server, token } => vec![Effect::CheckSignIn {
                 reply,
                 server: server.trim().trim_end_matches('/').to_owned(),
@@ -656,6 +684,7 @@ impl Model {
                     .me
                     .as_ref()
                     .map(|m| format!("{} <{}>", m.name, m.email)),
+                signed_in_with: self.signed_in_with.clone(),
                 token_storage: self.token_storage.clone(),
                 storage_warning: self.storage_warning.clone(),
                 server_warning: copresence_client::cleartext_warning(&self.server),
@@ -710,7 +739,7 @@ mod tests {
             vec![Effect::Subscribe {
                 subscription: 1,
                 server: "http://h.test".into(),
-                token: "t0k".into()
+                credential: Credential::Token("t0k".into())
             }]
         );
         let view = model.view(NOW);
@@ -1283,5 +1312,67 @@ mod tests {
         ));
         // A report from the old server's feed, already on its way, changes nothing.
         assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
+    }
+
+    #[test]
+    fn an_organisation_sign_in_is_kept_and_its_end_says_to_sign_in_again() {
+        let mut model = model();
+        let effects = ask(
+            &mut model,
+            Command::SignInWithAccount {
+                server: "https://h.test/ ".into(),
+            },
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::SignInWithAccount {
+                reply: ReplyId(7),
+                server: "https://h.test".into()
+            }],
+            "answered once the browser comes back"
+        );
+        let sign_in = copresence_client::signin::KeptSignIn {
+            server: "http://h.test".into(),
+            provider: copresence_core::SignInProvider {
+                issuer: "https://login.contoso.test".into(),
+                client_id: Some("copresence".into()),
+                scopes: vec!["openid".into()],
+                audience: "api://copresence".into(),
+                authorization_endpoint: None,
+                token_endpoint: None,
+                device_authorization_endpoint: None,
+                revocation_endpoint: None,
+                end_session_endpoint: None,
+            },
+            tokens: copresence_client::signin::Tokens {
+                bearer: "eyJ.x.y".into(),
+                refresh_token: Some("r".into()),
+                expires_at: NOW + 60_000,
+            },
+        };
+        let credential = Credential::SignIn(Box::new(sign_in));
+        let effects = model.apply(
+            Input::TokenLoaded {
+                server: "http://h.test".into(),
+                loaded: Loaded {
+                    credential: Some(credential.clone()),
+                    storage: TokenStorage::Keychain,
+                    warning: None,
+                },
+            },
+            now(),
+        );
+        assert!(
+            matches!(&effects[..], [Effect::Subscribe { credential: c, .. }] if *c == credential)
+        );
+        assert_eq!(
+            model.view(NOW).settings.signed_in_with.as_deref(),
+            Some("https://login.contoso.test")
+        );
+        let ended = copresence_client::Error::SignedOut("refused".into());
+        model.apply(feed(Update::Fatal(ended)), now());
+        let view = model.view(NOW);
+        assert_eq!(view.status.connection, Connection::SignedOut);
+        assert_eq!(view.status.message.as_deref(), Some(EXPIRED_SIGN_IN));
     }
 }

@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use copresence_client::signin::KeptSignIn;
+
 use crate::view::TokenStorage;
 
 const SERVICE: &str = "copresence";
@@ -15,10 +17,48 @@ pub enum SecretError {
     Io(#[from] std::io::Error),
 }
 
-/// Where the token came from, and what to warn about.
+/// What is kept for a server: an operator token, or a sign-in with the organisation's account
+/// (its tokens and how to renew them).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    Token(String),
+    SignIn(Box<KeptSignIn>),
+}
+
+impl Credential {
+    /// Read what was kept: a sign-in is kept as JSON, a token as itself (as before sign-ins).
+    pub fn from_kept(kept: &str) -> Credential {
+        match serde_json::from_str::<KeptSignIn>(kept) {
+            Ok(sign_in) => Credential::SignIn(Box::new(sign_in)),
+            Err(_) => Credential::Token(kept.to_owned()),
+        }
+    }
+
+    /// What to keep.
+    pub fn to_kept(&self) -> String {
+        match self {
+            Credential::Token(token) => token.clone(),
+            Credential::SignIn(sign_in) => {
+                serde_json::to_string(sign_in).expect("a sign-in always serialises")
+            }
+        }
+    }
+}
+
+/// Never the token itself: effects and inputs are logged.
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Token(_) => f.write_str("Token(…)"),
+            Credential::SignIn(sign_in) => f.debug_tuple("SignIn").field(sign_in).finish(),
+        }
+    }
+}
+
+/// Where the credential came from, and what to warn about.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Loaded {
-    pub token: Option<String>,
+    pub credential: Option<Credential>,
     pub storage: TokenStorage,
     pub warning: Option<String>,
 }
@@ -27,7 +67,7 @@ pub struct Loaded {
 impl std::fmt::Debug for Loaded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loaded")
-            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("credential", &self.credential)
             .field("storage", &self.storage)
             .field("warning", &self.warning)
             .finish()
@@ -62,14 +102,14 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
         .filter(|t| !t.is_empty())
     {
         return Loaded {
-            token: Some(token),
+            credential: Some(Credential::Token(token)),
             storage: TokenStorage::Environment,
             warning: None,
         };
     }
-    if let Some(token) = entry(server).and_then(|e| e.get_password().ok()) {
+    if let Some(kept) = entry(server).and_then(|e| e.get_password().ok()) {
         return Loaded {
-            token: Some(token),
+            credential: Some(Credential::from_kept(&kept)),
             storage: TokenStorage::Keychain,
             warning: None,
         };
@@ -80,13 +120,13 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
         .ok()
         .and_then(|text| file_token_for(text, server))
     {
-        Some(token) => Loaded {
-            token: Some(token.to_owned()),
+        Some(kept) => Loaded {
+            credential: Some(Credential::from_kept(kept)),
             storage: TokenStorage::File,
             warning: Some(file_warning(dir)),
         },
         None => Loaded {
-            token: None,
+            credential: None,
             storage: TokenStorage::None,
             warning: None,
         },
@@ -102,21 +142,23 @@ fn file_token_for<'a>(text: &'a str, server: &str) -> Option<&'a str> {
     (kept_for.trim() == server && !token.is_empty()).then_some(token)
 }
 
-/// Keep `token` for `server`: in the keychain when one answers, else in a private file.
-pub fn store(dir: &Path, server: &str, token: &str) -> Result<Loaded, SecretError> {
-    let in_keychain = entry(server).is_some_and(|e| e.set_password(token).is_ok());
+/// Keep `credential` for `server`: in the keychain when one answers (and takes it: Windows'
+/// Credential Manager holds 2,560 bytes), else in a private file.
+pub fn store(dir: &Path, server: &str, credential: &Credential) -> Result<Loaded, SecretError> {
+    let kept = credential.to_kept();
+    let in_keychain = entry(server).is_some_and(|e| e.set_password(&kept).is_ok());
     if in_keychain {
         // A token left in the fallback file by an earlier session must not outlive this one.
         let _ = std::fs::remove_file(token_file(dir));
         return Ok(Loaded {
-            token: Some(token.to_owned()),
+            credential: Some(credential.clone()),
             storage: TokenStorage::Keychain,
             warning: None,
         });
     }
-    write_private(&token_file(dir), &format!("{server}\n{token}\n"))?;
+    write_private(&token_file(dir), &format!("{server}\n{kept}\n"))?;
     Ok(Loaded {
-        token: Some(token.to_owned()),
+        credential: Some(credential.clone()),
         storage: TokenStorage::File,
         warning: Some(file_warning(dir)),
     })

@@ -134,6 +134,8 @@ pub enum TokenStorage {
 pub struct SettingsView {
     pub server: String,
     pub signed_in_as: Option<String>,
+    /// The organisation's sign-in (its issuer) when signed in with an account, not a token.
+    pub signed_in_with: Option<String>,
     pub token_storage: TokenStorage,
     /// Shown prominently when the token could not go into a keychain.
     pub storage_warning: Option<String>,

@@ -537,6 +537,15 @@ pub struct TrayApp {
 impl TrayApp {
     /// Launch `copresence-tray` signed in with `token` on `server`, its popup open.
     pub async fn launch(desktop: &Desktop, server: &str, token: &str) -> TrayApp {
+        TrayApp::start(desktop, server, Some(token)).await
+    }
+
+    /// Launch `copresence-tray` on `server` with no token: to sign in from its Settings.
+    pub async fn launch_signed_out(desktop: &Desktop, server: &str) -> TrayApp {
+        TrayApp::start(desktop, server, None).await
+    }
+
+    async fn start(desktop: &Desktop, server: &str, token: Option<&str>) -> TrayApp {
         let bin_dir = desktop.dir.path().join("bin");
         std::fs::create_dir_all(&bin_dir).unwrap();
         let opened_log = desktop.dir.path().join("opened.log");
@@ -561,8 +570,8 @@ impl TrayApp {
             std::env::var("PATH").unwrap_or_default()
         );
         let (port, native_port) = (free_port(), free_port());
-        let driver = desktop
-            .command(require("tauri-driver"))
+        let mut driver = desktop.command(require("tauri-driver"));
+        driver
             .args([
                 "--port",
                 &port.to_string(),
@@ -571,12 +580,14 @@ impl TrayApp {
             ])
             .env("PATH", path)
             .env("COPRESENCE_SERVER", server)
-            .env("COPRESENCE_TOKEN", token)
+            .env_remove("COPRESENCE_TOKEN")
             .env("COPRESENCE_OPEN_POPUP", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tauri-driver starts");
+            .stderr(Stdio::null());
+        if let Some(token) = token {
+            driver.env("COPRESENCE_TOKEN", token);
+        }
+        let driver = driver.spawn().expect("tauri-driver starts");
         wait_until("tauri-driver", Duration::from_secs(15), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         });

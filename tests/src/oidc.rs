@@ -315,6 +315,21 @@ impl OidcProvider {
         .await
     }
 
+    /// Sign in as the account with this e-mail at an authorization URL some client made (the
+    /// tray app's, as its browser would get it): the provider's sign-in and consent pages, up
+    /// to the redirect back to the client, which is returned, not followed.
+    pub async fn authorize(&self, authorization_url: &str, email: &str) -> anyhow::Result<Url> {
+        let browser = Browser::new()?;
+        match browser
+            .complete(authorization_url.parse()?, email, None)
+            .await
+            .context("signing in at the provider")?
+        {
+            Finished::Redirected(url) => Ok(url),
+            Finished::Page(text) => bail!("the sign-in ended on a page: {text}"),
+        }
+    }
+
     /// Approve a device login (RFC 8628) as the account with this e-mail, in a new browser
     /// session: enter `user_code` on the verification page, confirm it, sign in and consent.
     /// The device's next poll of the token endpoint then gets its tokens.
@@ -543,7 +558,11 @@ impl Browser {
                     .ok_or_else(|| anyhow!("{status} without a Location from {url}"))?
                     .to_str()?;
                 url = url.join(location)?;
-                if url.as_str().starts_with(REDIRECT_URI) {
+                // A native client's loopback redirect, on whatever port it listens.
+                if url.scheme() == "http"
+                    && url.host_str() == Some("127.0.0.1")
+                    && url.path() == "/callback"
+                {
                     return Ok(Finished::Redirected(url));
                 }
                 request = self.http.get(url.clone());

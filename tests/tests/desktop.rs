@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use copresence_tests::desktop::{Desktop, PhotoServer, Tray, TrayApp};
+use copresence_tests::oidc::{Account, OidcOptions, OidcProvider};
 use copresence_tests::{bin, TestServer, ORG};
 use fantoccini::Locator;
 
@@ -52,9 +53,109 @@ fn artifacts() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_tray_app_shows_announces_and_links_presence_for_real() {
+    let _one_desktop_at_a_time = ONE_DESKTOP.lock().await;
     tokio::time::timeout(Duration::from_secs(180), tray_end_to_end())
         .await
         .expect("the desktop test finishes within 3 minutes");
+}
+
+/// The desktop tests run one after the other: each drives a whole desktop, and their waits are
+/// for one app's pace, not two at once on a small machine.
+static ONE_DESKTOP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tray_app_signs_in_with_the_organisations_account() {
+    let _one_desktop_at_a_time = ONE_DESKTOP.lock().await;
+    tokio::time::timeout(Duration::from_secs(120), tray_signs_in())
+        .await
+        .expect("the sign-in test finishes within 2 minutes");
+}
+
+async fn tray_signs_in() {
+    let provider = OidcProvider::start(
+        vec![Account::new("bo@contoso.test", "Bo Chen", &[])],
+        OidcOptions::default(),
+    )
+    .await;
+    let server = TestServer::start(&[
+        "--oidc-issuer",
+        provider.issuer(),
+        "--oidc-audience",
+        provider.audience(),
+        "--oidc-client-id",
+        provider.client_id(),
+    ])
+    .await;
+    let desktop = Desktop::start();
+    let app = TrayApp::launch_signed_out(&desktop, &server.url).await;
+    let wait = Duration::from_secs(20);
+    let tray = Tray::find(&desktop, wait);
+    tray.wait_until("the signed-out icon", wait, |t| t.icon() == Some("error"));
+
+    // Settings → Sign in: the provider's page opens in the browser (the xdg-open stand-in
+    // records it); Bo signs in there, and the browser is sent back to the tray app.
+    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(r#"[data-testid="sign-in-account"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + wait;
+    let authorization = loop {
+        if let Some(url) = app
+            .opened()
+            .into_iter()
+            .find(|u| u.starts_with(provider.issuer()))
+        {
+            break url;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no sign-in page opened: {:?}",
+            app.opened()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let back = provider
+        .authorize(&authorization, "bo@contoso.test")
+        .await
+        .expect("Bo signs in at the provider");
+    let landed = reqwest::get(back.as_str())
+        .await
+        .expect("the tray app takes the browser back");
+    assert!(landed.status().is_success());
+    assert!(landed
+        .text()
+        .await
+        .unwrap()
+        .contains("go back to Copresence"));
+
+    // Signed in: his account, the live roster, and notifications.
+    let account = app.wait_for(r#"[data-testid="signed-in-as"]"#, wait).await;
+    let text = account.text().await.unwrap();
+    assert!(text.contains("Bo Chen"), "{text}");
+    assert!(text.contains("organisation's account"), "{text}");
+    tray.wait_until("the idle icon", wait, |t| {
+        t.icon() == Some("idle") && t.menu_labels().iter().any(|l| l == "Contoso Portal")
+    });
+    let before = desktop.notifications().len();
+    let ann_token = server.token("ann@contoso.test");
+    run_ok(cli(&server, &ann_token).args(["join", "contoso", "/", "--once"]));
+    let joined = desktop.wait_for_notification(before, "joined", Duration::from_secs(10));
+    assert_eq!(joined.summary, "Ann Lee joined Contoso Portal");
+
+    // Signed out, Bo's sign-in is forgotten: the tray says so.
+    app.wait_for(r#"[data-testid="sign-out"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    tray.wait_until("signed out again", wait, |t| t.icon() == Some("error"));
+    app.quit().await;
 }
 
 async fn tray_end_to_end() {

@@ -473,15 +473,14 @@ async fn the_cli_signs_in_by_device_code_renews_its_sign_in_and_publishes() {
             break;
         }
     }
-    let (ok, text) = output_of(
-        cli(&server, &config).args(["join", "contoso", "/pricing", "--once"]),
-    )
-    .await;
+    let (ok, text) =
+        output_of(cli(&server, &config).args(["join", "contoso", "/pricing", "--once"])).await;
     assert!(ok, "{text}");
     let joined = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             if let Some(copresence_client::Update::Event(copresence_core::Event::Join {
-                member, ..
+                member,
+                ..
             })) = watch.next().await
             {
                 return member;

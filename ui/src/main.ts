@@ -21,6 +21,7 @@ const actions: Actions = {
   setToolbarAvatars: (count) => invoke("set_toolbar_avatars", { count }),
   setShortcut: (shortcut) => invoke("set_shortcut", { shortcut }),
   signIn: (server, token) => invoke("sign_in", { server, token }),
+  signInWithAccount: (server) => invoke("sign_in_with_account", { server }),
   signOut: () => invoke("sign_out"),
   pause: (until) => invoke("pause", { until }),
   resume: () => invoke("resume"),

@@ -84,6 +84,8 @@ export interface FollowChoice {
 export interface SettingsView {
   server: string;
   signed_in_as: string | null;
+  /** The organisation's sign-in (its issuer), when signed in with an account rather than a token. */
+  signed_in_with: string | null;
   token_storage: TokenStorage;
   storage_warning: string | null;
   server_warning: string | null;

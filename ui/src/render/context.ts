@@ -19,6 +19,8 @@ export interface Actions {
   /** `null` turns the shortcut off. */
   setShortcut(shortcut: string | null): Promise<void>;
   signIn(server: string, token: string): Promise<void>;
+  /** Sign in with the organisation's account: resolves once the browser came back. */
+  signInWithAccount(server: string): Promise<void>;
   signOut(): Promise<void>;
   pause(until: PauseUntil): Promise<void>;
   resume(): Promise<void>;

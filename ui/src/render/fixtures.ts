@@ -66,6 +66,7 @@ export function view(sites: SiteView[], over: Partial<View> = {}): View {
     settings: {
       server: "http://127.0.0.1:7878",
       signed_in_as: "you@example.com",
+      signed_in_with: null,
       token_storage: "keychain",
       storage_warning: null,
       server_warning: null,
@@ -97,6 +98,7 @@ function fakeActions(): FakeActions {
     setToolbarAvatars: ok(),
     setShortcut: ok(),
     signIn: ok(),
+    signInWithAccount: ok(),
     signOut: ok(),
     pause: ok(),
     resume: ok(),

@@ -62,6 +62,15 @@ describe("settings", () => {
     expect(actions.setShortcut).toHaveBeenLastCalledWith(null);
   });
 
+  it("signs in with the organisation's account by the server alone, and says how you are signed in", async () => {
+    ui.tab = "settings";
+    draw(view([site()], { settings: { ...view([]).settings, signed_in_with: "https://login.contoso.test" } }));
+    expect(q('[data-testid="signed-in-as"]')!.textContent).toContain("with your organisation's account");
+    q<HTMLButtonElement>('[data-testid="sign-in-account"]')!.click();
+    expect(actions.signInWithAccount).toHaveBeenCalledWith("http://127.0.0.1:7878");
+    expect(actions.signIn).not.toHaveBeenCalled();
+  });
+
   it("keeps what is being typed when a presence update arrives", () => {
     ui.tab = "settings";
     draw(view([site()]));

@@ -47,18 +47,49 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
     placeholder: s.signed_in_as ? "Paste a new token to switch" : "Paste your token",
   });
   token.value = field("token")?.value ?? "";
+  // With the organisation's account: the provider's page opens in the browser.
+  const withAccount = button(
+    {
+      class: "primary",
+      disabled: ui.signIn.busy,
+      "data-testid": "sign-in-account",
+      "data-focus": "sign-in-account",
+    },
+    ui.signIn.busy ? "Finish signing in in your browser…" : "Sign in",
+    () => {
+      ui.signIn = { busy: true, error: null };
+      ctx.redraw();
+      actions.signInWithAccount(server.value.trim()).then(
+        () => {
+          ui.signIn = { busy: false, error: null };
+          ctx.redraw();
+        },
+        (error: unknown) => {
+          ui.signIn = { busy: false, error: errorMessage(error) };
+          ctx.redraw();
+        },
+      );
+    },
+  );
+  const withToken = el(
+    "details",
+    { class: "with-token", open: token.value !== "" },
+    el("summary", {}, "Use a token instead"),
+    el("label", { for: "token" }, "Token"),
+    token,
+    el(
+      "button",
+      { type: "submit", disabled: ui.signIn.busy, "data-testid": "sign-in-token", "data-focus": "sign-in" },
+      "Sign in with the token",
+    ),
+  );
   const form = el(
     "form",
     { class: "sign-in", "data-testid": "sign-in" },
     el("label", { for: "server" }, "Server"),
     server,
-    el("label", { for: "token" }, "Token"),
-    token,
-    el(
-      "button",
-      { type: "submit", class: "primary", disabled: ui.signIn.busy, "data-focus": "sign-in" },
-      ui.signIn.busy ? "Signing in…" : "Sign in",
-    ),
+    withAccount,
+    withToken,
     ui.signIn.error &&
       el("p", { class: "error-text", role: "alert", "data-testid": "sign-in-error" }, ui.signIn.error),
   );
@@ -138,7 +169,13 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
       ? el(
           "div",
           { class: "account" },
-          el("span", {}, "Signed in as ", el("strong", {}, s.signed_in_as)),
+          el(
+            "span",
+            { "data-testid": "signed-in-as" },
+            "Signed in as ",
+            el("strong", {}, s.signed_in_as),
+            s.signed_in_with ? " with your organisation's account" : " with a token",
+          ),
           button({ class: "quiet", "data-testid": "sign-out", "data-focus": "sign-out" }, "Sign out", () =>
             ctx.run(actions.signOut()),
           ),
