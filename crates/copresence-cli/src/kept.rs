@@ -57,9 +57,11 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     let temporary = path.with_extension("tmp");
+    // A file left there (by a crash, or by someone else) is not written through.
+    let _ = std::fs::remove_file(&temporary);
     {
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let mut file = options.open(&temporary)?;

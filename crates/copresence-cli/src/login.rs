@@ -21,12 +21,18 @@ pub async fn login(server: &Server, out: &mut Out, browser: bool) -> Result<Exit
         .await
         .with_context(|| format!("cannot ask {} how to sign in", server.server))?;
     let signin = SignIn::new(&info)?;
+    out.line(format!(
+        "Signing in to {} with {}",
+        server.server,
+        signin.provider().issuer
+    ))?;
     let tokens = if browser {
         let login = signin.start_browser().await?;
         out.line(format!(
             "Opening your browser to sign in. If it does not open, go to:\n  {}",
             login.url()
         ))?;
+        // Only ever an https page (or one on this machine): `start_browser` checked it.
         if let Err(error) = open::that_detached(login.url().as_str()) {
             tracing::info!(%error, "cannot open a browser");
         }

@@ -106,6 +106,34 @@ type MetadataClient = CoreClient<
     openidconnect::EndpointMaybeSet,
 >;
 
+/// The endpoints a provider names for itself in its discovery document.
+#[derive(Deserialize)]
+struct ProviderEndpoints {
+    issuer: String,
+    #[serde(default)]
+    device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    revocation_endpoint: Option<String>,
+}
+
+/// Whether a provider's address may be used: https, or http on this machine only.
+pub fn check_url(address: &str) -> Result<Url, Error> {
+    let url = Url::parse(address).map_err(|e| signin_error("not an address", e))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(Error::SignIn(format!(
+            "{address} is neither https nor on this machine: not signing in there"
+        ))),
+    }
+}
+
 fn signin_error(what: &str, error: impl std::fmt::Display) -> Error {
     Error::SignIn(format!("{what}: {error}"))
 }
@@ -134,7 +162,13 @@ impl SignIn {
     }
 
     /// Sign in (again) with `provider`, as kept from an earlier sign-in.
+    ///
+    /// The service names the provider; everything else about it — where to send a device
+    /// sign-in, where to revoke — is read from the provider's own discovery document, and every
+    /// address must be https (http only on this machine): a service cannot send a sign-in, or a
+    /// refresh token, anywhere else.
     pub fn with_provider(provider: SignInProvider) -> Result<SignIn, Error> {
+        check_url(&provider.issuer)?;
         let http = reqwest::Client::builder()
             // The provider's answers are read as they are: a redirect could lead anywhere.
             .redirect(reqwest::redirect::Policy::none())
@@ -210,9 +244,9 @@ impl SignIn {
     /// Start a device sign-in.
     pub async fn start_device(&self) -> Result<DeviceLogin<'_>, Error> {
         let endpoint = self
-            .provider
+            .endpoints()
+            .await?
             .device_authorization_endpoint
-            .clone()
             .ok_or_else(|| {
                 Error::SignIn("the provider offers no device sign-in: use the browser".into())
             })?;
@@ -264,6 +298,7 @@ impl SignIn {
             request = request.add_extra_param("prompt", "consent");
         }
         let (url, state, nonce) = request.url();
+        check_url(url.as_str())?;
         Ok(BrowserLogin {
             signin: self,
             client,
@@ -275,10 +310,44 @@ impl SignIn {
         })
     }
 
+    /// The provider's own discovery document: the endpoints it names for itself.
+    async fn endpoints(&self) -> Result<ProviderEndpoints, Error> {
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            self.provider.issuer.trim_end_matches('/')
+        );
+        let endpoints: ProviderEndpoints = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(|e| signin_error("cannot read the provider's configuration", e))?
+            .json()
+            .await
+            .map_err(|e| signin_error("the provider's configuration does not read", e))?;
+        if endpoints.issuer != self.provider.issuer {
+            return Err(Error::SignIn(format!(
+                "the provider at {url} calls itself {:?}",
+                endpoints.issuer
+            )));
+        }
+        for endpoint in [
+            &endpoints.device_authorization_endpoint,
+            &endpoints.revocation_endpoint,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            check_url(endpoint)?;
+        }
+        Ok(endpoints)
+    }
+
     /// Tell the provider to forget `refresh_token`, where it offers revocation (RFC 7009).
     /// Returns whether it was told.
     pub async fn revoke(&self, refresh_token: &str) -> Result<bool, Error> {
-        let Some(endpoint) = self.provider.revocation_endpoint.clone() else {
+        let Some(endpoint) = self.endpoints().await?.revocation_endpoint else {
             return Ok(false);
         };
         let client_id = self.provider.client_id.clone().unwrap_or_default();
@@ -310,12 +379,19 @@ impl SignIn {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                // The provider answered no: the sign-in is over.
-                openidconnect::RequestTokenError::ServerResponse(refused) => {
+                // The provider refused the grant itself: the sign-in is over.
+                openidconnect::RequestTokenError::ServerResponse(refused)
+                    if matches!(
+                        refused.error(),
+                        openidconnect::core::CoreErrorResponseType::InvalidGrant
+                            | openidconnect::core::CoreErrorResponseType::InvalidClient
+                            | openidconnect::core::CoreErrorResponseType::UnauthorizedClient
+                    ) =>
+                {
                     Error::SignedOut(format!("the sign-in cannot be renewed: {refused}"))
                 }
-                // It could not be asked: try again later.
-                other => signin_error("cannot reach the provider to renew the sign-in", other),
+                // A passing trouble (unavailable, overloaded, unreachable): try again later.
+                other => signin_error("cannot renew the sign-in now", other),
             })?;
         let mut tokens = self.tokens_from(&response)?;
         // A provider that does not rotate refresh tokens sends none back: the old one stays.
@@ -363,7 +439,8 @@ impl BrowserLogin<'_> {
 
     /// Wait for the provider to send the browser back, check it, and exchange the code.
     pub async fn finish(self) -> Result<Tokens, Error> {
-        let query = tokio::time::timeout(BROWSER_WAIT, receive_redirect(&self.listener))
+        let state = self.state.secret().clone();
+        let query = tokio::time::timeout(BROWSER_WAIT, receive_redirect(&self.listener, &state))
             .await
             .map_err(|_| Error::SignIn("the sign-in in the browser was not finished".into()))??;
         let param = |name: &str| {
@@ -376,11 +453,6 @@ impl BrowserLogin<'_> {
             return Err(Error::SignIn(format!(
                 "the provider said {error}: {description}"
             )));
-        }
-        if param("state").as_deref() != Some(self.state.secret().as_str()) {
-            return Err(Error::SignIn(
-                "the browser came back from another sign-in (state differs)".into(),
-            ));
         }
         let code = param("code").ok_or_else(|| Error::SignIn("no code came back".into()))?;
         let mut request = self
@@ -405,39 +477,54 @@ impl BrowserLogin<'_> {
     }
 }
 
-/// Answer the one request the provider's redirect brings to the loopback listener, and return
-/// its query string. Anything else that connects (a browser's favicon request) is told
-/// "not found" and waited past.
-async fn receive_redirect(listener: &TcpListener) -> Result<String, Error> {
+/// How long one connection to the loopback listener may take to send its request.
+const REQUEST_WAIT: Duration = Duration::from_secs(5);
+
+/// Wait for the provider's redirect to the loopback listener: the request to `/callback`
+/// that carries this sign-in's `state`, and return its query string. Anything else that
+/// connects — a favicon request, another local program, a web page aiming at the port, one
+/// with another `state` — is answered and waited past, each with a short timeout, so none of
+/// them can end or hold up the sign-in.
+async fn receive_redirect(listener: &TcpListener, state: &str) -> Result<String, Error> {
     loop {
         let (mut socket, _) = listener
             .accept()
             .await
             .map_err(|e| signin_error("the loopback listener failed", e))?;
-        let mut head = Vec::new();
-        let mut buffer = [0u8; 2048];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
-            let read = socket.read(&mut buffer).await.unwrap_or(0);
-            if read == 0 {
-                break;
-            }
-            head.extend_from_slice(&buffer[..read]);
-        }
-        let head = String::from_utf8_lossy(&head);
-        let target = head
-            .lines()
+        let Ok(head) = tokio::time::timeout(REQUEST_WAIT, read_head(&mut socket)).await else {
+            continue;
+        };
+        let mut lines = head.lines();
+        let target = lines
             .next()
             .and_then(|line| line.strip_prefix("GET "))
             .and_then(|rest| rest.split(' ').next())
-            .unwrap_or_default();
-        let Some(query) = target.strip_prefix("/callback?") else {
+            .unwrap_or_default()
+            .to_owned();
+        // A page elsewhere reaching this port through a name that resolves here (DNS
+        // rebinding) says so in its Host.
+        let host_is_loopback = lines
+            .filter_map(|line| line.split_once(':'))
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case("host"))
+            .is_some_and(|(_, host)| {
+                let host = host.trim();
+                host == "127.0.0.1" || host.starts_with("127.0.0.1:")
+            });
+        let query = target
+            .strip_prefix("/callback?")
+            .unwrap_or_default()
+            .to_owned();
+        let ours = host_is_loopback
+            && url::form_urlencoded::parse(query.as_bytes())
+                .any(|(key, value)| key == "state" && value == state);
+        if !ours {
             let _ = socket
                 .write_all(
                     b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
                 )
                 .await;
             continue;
-        };
+        }
         let page = "<!doctype html><meta charset=utf-8><title>Copresence</title>\
                     <p>You can close this tab and go back to Copresence.</p>";
         let answer = format!(
@@ -445,8 +532,21 @@ async fn receive_redirect(listener: &TcpListener) -> Result<String, Error> {
             page.len()
         );
         let _ = socket.write_all(answer.as_bytes()).await;
-        return Ok(query.to_owned());
+        return Ok(query);
     }
+}
+
+/// A request's head (up to 16 KiB), as text.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+        match socket.read(&mut buffer).await {
+            Ok(0) | Err(_) => break,
+            Ok(read) => head.extend_from_slice(&buffer[..read]),
+        }
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// How long before its expiry a kept token is renewed: a request sent with it must still find

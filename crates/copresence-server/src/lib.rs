@@ -79,12 +79,26 @@ impl Server {
         let warming = auth.clone();
         tokio::spawn(async move {
             if let Some(verifier) = warming.oidc() {
-                verifier.warm_up().await;
+                verifier.keep_keys_current().await;
+            }
+        });
+        let revocations = revocation::Revocations::start(store.clone(), presence.clone());
+        let mut news = revocations.subscribe();
+        let forgetting = auth.clone();
+        tokio::spawn(async move {
+            loop {
+                match news.recv().await {
+                    Ok(users) => forgetting.forget_users(&users),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        forgetting.forget_all();
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
             }
         });
         let state = http::AppState {
             auth,
-            revocations: revocation::Revocations::start(store.clone(), presence.clone()),
+            revocations,
             store,
             presence,
             ticket_lifetime_ms: options.ticket_lifetime.as_millis() as i64,

@@ -3,7 +3,12 @@
 //!
 //! Directories name these differently — Entra ID puts the sign-in name in `upn` or
 //! `preferred_username` and may leave `email` out; Google and Keycloak send `email` — so each
-//! claim's name is configurable ([`ClaimNames`]), with the common fallbacks built in.
+//! claim's name is configurable ([`ClaimNames`]).
+//!
+//! The e-mail is who someone is here, so it is taken from the one configured claim only (no
+//! fallback to a name a user may choose), refused when the provider says it is not verified
+//! (`email_verified: false`), and compared in lowercase. Who they are at the provider
+//! (`iss` and `sub`) goes with it, so the store can bind the two on first sign-in.
 
 use copresence_core::photo::check_photo_url;
 use serde_json::{Map, Value};
@@ -17,8 +22,7 @@ pub const MAX_GROUPS: usize = 500;
 /// The claims read for each part of a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimNames {
-    /// The e-mail; `preferred_username` and then `upn` are tried when it is absent or is not an
-    /// address.
+    /// The e-mail (for Entra ID, where `email` may be absent, `preferred_username`: the UPN).
     pub email: String,
     pub name: String,
     pub groups: String,
@@ -40,9 +44,13 @@ impl Default for ClaimNames {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the token names no e-mail address (claims {tried})")]
-pub struct NoEmail {
-    tried: String,
+pub enum NotAPerson {
+    #[error("the token's {0:?} claim is not an e-mail address")]
+    NoEmail(String),
+    #[error("the provider says the e-mail is not verified")]
+    Unverified,
+    #[error("the token names no subject (sub) or issuer")]
+    NoSubject,
 }
 
 fn address<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
@@ -60,15 +68,25 @@ fn address<'a>(claims: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 pub fn person_of(
     claims: &Map<String, Value>,
     names: &ClaimNames,
-) -> Result<(DirectoryPerson, Vec<String>), NoEmail> {
-    let tried = [names.email.as_str(), "preferred_username", "upn"];
-    let email = tried
-        .iter()
-        .find_map(|name| address(claims, name))
-        .ok_or_else(|| NoEmail {
-            tried: tried.join(", "),
-        })?
-        .to_owned();
+) -> Result<(DirectoryPerson, Vec<String>), NotAPerson> {
+    let email = address(claims, &names.email)
+        .ok_or_else(|| NotAPerson::NoEmail(names.email.clone()))?
+        .to_lowercase();
+    if claims.get("email_verified").and_then(Value::as_bool) == Some(false)
+        && names.email == "email"
+    {
+        return Err(NotAPerson::Unverified);
+    }
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+    };
+    let (Some(issuer), Some(sub)) = (text("iss"), text("sub")) else {
+        return Err(NotAPerson::NoSubject);
+    };
+    let subject = format!("{issuer} {sub}");
     let name = claims
         .get(&names.name)
         .and_then(Value::as_str)
@@ -97,6 +115,7 @@ pub fn person_of(
     };
     Ok((
         DirectoryPerson {
+            subject,
             email,
             name,
             teams,
@@ -119,13 +138,15 @@ mod tests {
     fn google_and_keycloak_tokens_name_the_email() {
         let (person, groups) = person_of(
             &claims(json!({
-                "email": "ann@contoso.test", "name": "Ann Lee",
+                "iss": "https://idp.test", "sub": "ann-1",
+                "email": "Ann@Contoso.test", "email_verified": true, "name": "Ann Lee",
                 "groups": ["Makers", "Staff"], "picture": "https://photos.test/ann.png"
             })),
             &ClaimNames::default(),
         )
         .unwrap();
-        assert_eq!(person.email, "ann@contoso.test");
+        assert_eq!(person.email, "ann@contoso.test", "compared in lowercase");
+        assert_eq!(person.subject, "https://idp.test ann-1");
         assert_eq!(person.name, "Ann Lee");
         assert_eq!(person.photo.as_deref(), Some("https://photos.test/ann.png"));
         assert_eq!(person.teams, None);
@@ -133,13 +154,23 @@ mod tests {
     }
 
     #[test]
-    fn entra_tokens_fall_back_on_the_sign_in_name() {
+    fn entra_tokens_name_the_user_by_the_configured_sign_in_name() {
+        let entra = claims(json!({
+            "iss": "https://login.microsoftonline.com/t/v2.0", "sub": "bo-1",
+            "preferred_username": "bo@fabrikam.test", "upn": "bo@fabrikam.test",
+            "name": "Bo Chen", "groups": "9f1c-group-id", "picture": "http://evil.test/x"
+        }));
+        assert_eq!(
+            person_of(&entra, &ClaimNames::default()).unwrap_err(),
+            NotAPerson::NoEmail("email".into()),
+            "no fallback to a name that was not asked for"
+        );
         let (person, groups) = person_of(
-            &claims(json!({
-                "preferred_username": "bo@fabrikam.test", "upn": "bo@fabrikam.test",
-                "name": "Bo Chen", "groups": "9f1c-group-id", "picture": "http://evil.test/x"
-            })),
-            &ClaimNames::default(),
+            &entra,
+            &ClaimNames {
+                email: "preferred_username".into(),
+                ..ClaimNames::default()
+            },
         )
         .unwrap();
         assert_eq!(person.email, "bo@fabrikam.test");
@@ -149,14 +180,24 @@ mod tests {
     }
 
     #[test]
-    fn a_token_without_an_address_is_refused_and_a_blank_name_is_the_email() {
-        assert!(person_of(
-            &claims(json!({"email": "not an address", "sub": "x"})),
-            &ClaimNames::default()
-        )
-        .is_err());
+    fn unverified_or_missing_addresses_and_subjects_are_refused_and_a_blank_name_is_the_email() {
+        let refused = |value| person_of(&claims(value), &ClaimNames::default()).unwrap_err();
+        assert_eq!(
+            refused(json!({"iss": "i", "sub": "x", "email": "not an address"})),
+            NotAPerson::NoEmail("email".into())
+        );
+        assert_eq!(
+            refused(
+                json!({"iss": "i", "sub": "x", "email": "cy@contoso.test", "email_verified": false})
+            ),
+            NotAPerson::Unverified
+        );
+        assert_eq!(
+            refused(json!({"iss": "i", "email": "cy@contoso.test"})),
+            NotAPerson::NoSubject
+        );
         let (person, _) = person_of(
-            &claims(json!({"mail": "cy@contoso.test", "name": "  "})),
+            &claims(json!({"iss": "i", "sub": "x", "mail": "cy@contoso.test", "name": "  "})),
             &ClaimNames {
                 email: "mail".into(),
                 ..ClaimNames::default()

@@ -104,7 +104,14 @@ impl Authenticator {
                 return Ok(None);
             }
         };
-        let user = self.store.directory_user(&verified.person).await?;
+        let Some(user) = self.store.directory_user(&verified.person).await? else {
+            tracing::warn!(
+                email = %verified.person.email,
+                subject = %verified.person.subject,
+                "a token names an e-mail bound to another sign-in: refused"
+            );
+            return Ok(None);
+        };
         let principal = Principal {
             user,
             groups: verified.groups,
@@ -123,6 +130,18 @@ impl Authenticator {
         }
         verified_tokens.insert(key, (principal.clone(), generation));
         Ok(Some(principal))
+    }
+
+    /// Forget the verified tokens of `users`, whose access was just taken away: their next
+    /// request is checked afresh, against a store that no longer lets them in.
+    pub fn forget_users(&self, users: &[copresence_core::UserId]) {
+        self.lock()
+            .retain(|_, (principal, _)| !users.contains(&principal.user.id));
+    }
+
+    /// Forget every verified token (news of revocations was missed).
+    pub fn forget_all(&self) {
+        self.lock().clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Principal, u64)>> {

@@ -40,6 +40,9 @@ const ALLOWED: [Algorithm; 9] = [
     Algorithm::EdDSA,
 ];
 
+/// How often every issuer's keys are read again, whatever tokens arrive.
+pub const KEYS_READ_EVERY: Duration = Duration::from_secs(3600);
+
 /// How long a request to the provider may take.
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -132,14 +135,13 @@ pub fn check_provider_url(url: &str) -> Result<Url, String> {
 struct Keys {
     metadata: Option<ProviderMetadata>,
     set: JwkSet,
-    read_at: Option<Instant>,
 }
 
 struct Issuer {
     config: IssuerConfig,
     keys: RwLock<Keys>,
-    /// One reading of the keys at a time.
-    reading: Mutex<()>,
+    /// When the keys were last read or tried; held while reading, so one reading at a time.
+    reading: Mutex<Option<Instant>>,
 }
 
 pub struct OidcVerifier {
@@ -166,9 +168,8 @@ impl OidcVerifier {
                 keys: RwLock::new(Keys {
                     metadata: None,
                     set: JwkSet { keys: Vec::new() },
-                    read_at: None,
                 }),
-                reading: Mutex::new(()),
+                reading: Mutex::new(None),
             });
         }
         let http = reqwest::Client::builder()
@@ -203,13 +204,17 @@ impl OidcVerifier {
             })
     }
 
-    /// Read every issuer's discovery document and keys now, so the first sign-in does not wait;
-    /// an issuer that cannot be reached is tried again when a token needs it.
-    pub async fn warm_up(&self) {
-        for issuer in &self.issuers {
-            if let Err(error) = self.read_keys(issuer).await {
-                tracing::warn!(issuer = %issuer.config.issuer, %error, "the OpenID provider cannot be read yet");
+    /// Read every issuer's discovery document and keys now, so the first sign-in does not wait,
+    /// and again every [`KEYS_READ_EVERY`], so a key the provider withdraws stops verifying
+    /// even when no token names a new one. Runs for as long as the service does.
+    pub async fn keep_keys_current(&self) {
+        loop {
+            for issuer in &self.issuers {
+                if let Err(error) = self.read_keys(issuer).await {
+                    tracing::warn!(issuer = %issuer.config.issuer, %error, "the OpenID provider cannot be read");
+                }
             }
+            tokio::time::sleep(KEYS_READ_EVERY).await;
         }
     }
 
@@ -218,7 +223,9 @@ impl OidcVerifier {
         let mut described = Vec::new();
         for issuer in &self.issuers {
             let mut metadata = issuer.keys.read().await.metadata.clone();
-            if metadata.is_none() && self.read_keys(issuer).await.is_ok() {
+            if metadata.is_none() {
+                // Waits for a reading under way; reads itself only when none was tried lately.
+                let _ = self.read_keys_if_due(issuer).await;
                 metadata = issuer.keys.read().await.metadata.clone();
             }
             described.push((issuer.config.clone(), metadata));
@@ -277,15 +284,7 @@ impl OidcVerifier {
         if let Some(key) = find_key(&issuer.keys.read().await.set, kid, alg)? {
             return Ok(key);
         }
-        let stale = {
-            let keys = issuer.keys.read().await;
-            keys.read_at
-                .is_none_or(|at| at.elapsed() >= self.jwks_min_refresh)
-        };
-        if stale {
-            self.read_keys(issuer)
-                .await
-                .map_err(Rejected::IssuerUnavailable)?;
+        if self.read_keys_if_due(issuer).await? {
             if let Some(key) = find_key(&issuer.keys.read().await.set, kid, alg)? {
                 return Ok(key);
             }
@@ -293,9 +292,29 @@ impl OidcVerifier {
         Err(Rejected::UnknownKey(kid.unwrap_or("(none)").to_owned()))
     }
 
-    /// Read `issuer`'s discovery document (once) and its keys.
+    /// Read `issuer`'s keys again unless they were read (or tried) within the refresh interval:
+    /// many tokens naming unknown keys at once make one reading, and a provider that is down is
+    /// not asked on every request. Whether the keys were read now.
+    async fn read_keys_if_due(&self, issuer: &Issuer) -> Result<bool, Rejected> {
+        let mut tried = issuer.reading.lock().await;
+        if tried.is_some_and(|at: Instant| at.elapsed() < self.jwks_min_refresh) {
+            return Ok(false);
+        }
+        *tried = Some(Instant::now());
+        self.read_keys_now(issuer)
+            .await
+            .map_err(Rejected::IssuerUnavailable)?;
+        Ok(true)
+    }
+
+    /// Read `issuer`'s keys (and its discovery document, until it has been read once).
     async fn read_keys(&self, issuer: &Issuer) -> Result<(), String> {
-        let _one_at_a_time = issuer.reading.lock().await;
+        let mut tried = issuer.reading.lock().await;
+        *tried = Some(Instant::now());
+        self.read_keys_now(issuer).await
+    }
+
+    async fn read_keys_now(&self, issuer: &Issuer) -> Result<(), String> {
         let known = issuer.keys.read().await.metadata.clone();
         let metadata = match known {
             Some(metadata) => metadata,
@@ -312,15 +331,14 @@ impl OidcVerifier {
             .await
             .map_err(|e| format!("the keys at {} are not a JWKS: {e}", metadata.jwks_uri))?;
         let mut keys = issuer.keys.write().await;
-        let kids = |set: &JwkSet| -> Vec<Option<String>> {
-            set.keys.iter().map(|k| k.common.key_id.clone()).collect()
-        };
-        if kids(&keys.set) != kids(&set) {
+        // Any change of the keys themselves, not only of their ids: a key withdrawn under an
+        // id that stays must stop verifying too.
+        let material = |set: &JwkSet| serde_json::to_string(set).unwrap_or_default();
+        if material(&keys.set) != material(&set) {
             self.keys_generation.fetch_add(1, Ordering::SeqCst);
         }
         keys.metadata = Some(metadata);
         keys.set = set;
-        keys.read_at = Some(Instant::now());
         Ok(())
     }
 

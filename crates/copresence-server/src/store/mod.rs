@@ -233,4 +233,46 @@ mod tests {
         drop(store);
         Store::open_dir(dir.path(), 1 << 20).await.unwrap();
     }
+
+    #[tokio::test]
+    async fn a_directory_sign_in_binds_an_email_to_its_subject() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_dir(dir.path(), 1 << 20).await.unwrap();
+        let org = crate::org::Organisation::parse(
+            "[[users]]\nemail = \"Ann@Contoso.test\"\nname = \"Ann Lee\"\n",
+        )
+        .unwrap();
+        store.import(&org).await.unwrap();
+        let listed = store.user_by_email("ann@contoso.test").await.unwrap().unwrap();
+        let person = |subject: &str, email: &str, name: &str| DirectoryPerson {
+            subject: subject.into(),
+            email: email.into(),
+            name: name.into(),
+            teams: None,
+            photo: None,
+        };
+        // The file's Ann, whatever the case of her address, is bound to her first sign-in...
+        let ann = store
+            .directory_user(&person("idp ann", "ann@contoso.test", "Ann L."))
+            .await
+            .unwrap()
+            .expect("Ann signs in");
+        assert_eq!(ann.id, listed.id);
+        assert_eq!(ann.name, "Ann L.", "her name follows the directory");
+        // ...and nobody else can sign in as her, even with her address in their token.
+        assert_eq!(
+            store
+                .directory_user(&person("idp mallory", "ann@contoso.test", "Ann"))
+                .await
+                .unwrap(),
+            None
+        );
+        // Someone new is made known.
+        let bo = store
+            .directory_user(&person("idp bo", "bo@contoso.test", "Bo"))
+            .await
+            .unwrap()
+            .expect("Bo is made known");
+        assert_ne!(bo.id, ann.id);
+    }
 }
