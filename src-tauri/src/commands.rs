@@ -23,12 +23,14 @@ pub fn photos(photos: State<'_, PhotoSets>) -> PhotoData {
 #[tauri::command]
 pub async fn open_contact(
     inbox: State<'_, Inbox>,
+    server: String,
     site: String,
     user_id: i64,
     kind: ContactKind,
 ) -> Result<(), TrayError> {
     inbox
         .ask(Command::OpenContact {
+            server,
             site,
             user: user_id,
             kind,
@@ -39,10 +41,17 @@ pub async fn open_contact(
 #[tauri::command]
 pub async fn set_follow(
     inbox: State<'_, Inbox>,
+    server: String,
     site: String,
     follow: bool,
 ) -> Result<(), TrayError> {
-    inbox.ask(Command::SetFollow { site, follow }).await
+    inbox
+        .ask(Command::SetFollow {
+            server,
+            site,
+            follow,
+        })
+        .await
 }
 
 #[tauri::command]
@@ -90,8 +99,8 @@ pub async fn sign_in_with_account(
 }
 
 #[tauri::command]
-pub async fn sign_out(inbox: State<'_, Inbox>) -> Result<(), TrayError> {
-    inbox.ask(Command::SignOut).await
+pub async fn sign_out(inbox: State<'_, Inbox>, server: String) -> Result<(), TrayError> {
+    inbox.ask(Command::SignOut { server }).await
 }
 
 #[tauri::command]

@@ -4,6 +4,7 @@
 //! result comes back later as an [`Input`] through the [`Inbox`] (a sign-in check waits on the
 //! network, a token on the keychain, a photo on its server; the owning task waits on none).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use copresence_client::signin::{self, KeptSignIn, SignIn};
@@ -28,7 +29,8 @@ pub struct Effects {
     config_dir: PathBuf,
     notifications: Notifications,
     photos: PhotoFetcher,
-    subscription: Option<tauri::async_runtime::JoinHandle<()>>,
+    /// Each account's subscription task, by server.
+    subscriptions: HashMap<String, tauri::async_runtime::JoinHandle<()>>,
 }
 
 impl Effects {
@@ -39,7 +41,7 @@ impl Effects {
             app,
             inbox,
             config_dir,
-            subscription: None,
+            subscriptions: HashMap::new(),
         }
     }
 
@@ -62,14 +64,15 @@ impl Effects {
                 server,
                 credential,
             } => {
-                self.unsubscribe();
-                self.subscription = Some(tauri::async_runtime::spawn(sync::run(
+                self.unsubscribe(&server);
+                let task = tauri::async_runtime::spawn(sync::run(
                     self.inbox.clone(),
                     subscription,
                     self.config_dir.clone(),
-                    server,
+                    server.clone(),
                     credential,
-                )));
+                ));
+                self.subscriptions.insert(server, task);
             }
             Effect::SignInWithAccount { reply, server } => {
                 let (inbox, dir, app) = (
@@ -86,7 +89,7 @@ impl Effects {
                     });
                 });
             }
-            Effect::Unsubscribe => self.unsubscribe(),
+            Effect::Unsubscribe { server } => self.unsubscribe(&server),
             Effect::CheckSignIn {
                 reply,
                 server,
@@ -164,8 +167,8 @@ impl Effects {
         Ok(None)
     }
 
-    fn unsubscribe(&mut self) {
-        if let Some(task) = self.subscription.take() {
+    fn unsubscribe(&mut self, server: &str) {
+        if let Some(task) = self.subscriptions.remove(server) {
             task.abort();
         }
     }

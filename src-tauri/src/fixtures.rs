@@ -34,7 +34,12 @@ pub fn now() -> Now {
 
 /// A model for `http://h.test`, started, with no token read yet.
 pub fn model() -> Model {
-    Model::new(Settings::default(), "http://h.test".into(), false, false)
+    Model::new(
+        Settings::default(),
+        Some("http://h.test".into()),
+        false,
+        false,
+    )
 }
 
 /// The token read for `server`, as the keychain gives it.

@@ -10,7 +10,8 @@
 //! the [`view`] (and, apart, the photos) on a `watch` the tray and the popup render from. No
 //! module imports one above it:
 //!
-//! - [`model`]: what the app knows, `apply(input) -> effects` — pure, tested without a desktop;
+//! - [`model`]: what the app knows, `apply(input) -> effects` — pure, tested without a desktop —
+//!   across the [`account`]s it is signed in to (one per service);
 //!   [`view`]: what the popup and the tray show, with the core's presence rules;
 //!   [`error`]: the one error type, with codes the popup matches.
 //! - [`runtime`] (the owning task), [`inbox`] (the way in), [`effects`] (the only code that
@@ -22,6 +23,7 @@
 //!   [`popup`]: the window; [`desktop`]: the app's identity to the desktop (the Windows
 //!   AppUserModelID, the macOS bundle identifier), so notifications are shown as its own.
 
+pub mod account;
 pub mod commands;
 pub mod desktop;
 pub mod do_not_disturb;
@@ -108,8 +110,8 @@ pub fn run() {
             let settings = settings::load(&config_dir);
             let server = std::env::var("COPRESENCE_SERVER")
                 .ok()
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| settings.server.clone());
+                .map(|s| s.trim().trim_end_matches('/').to_owned())
+                .filter(|s| !s.is_empty());
             let model = model::Model::new(
                 settings,
                 server,

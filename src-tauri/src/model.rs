@@ -10,20 +10,19 @@
 
 use std::collections::HashSet;
 
-use copresence_client::{LiveState, Update};
-use copresence_core::links;
-use copresence_core::notify::{next_local_midnight, Moment, Notice, Notifier};
+use copresence_core::notify::{next_local_midnight, Moment, Notice};
 use copresence_core::photo::check_photo_url;
 use copresence_core::toolbar::TOOLBAR_AVATAR_CHOICES;
-use copresence_core::UserCard;
 use serde::Deserialize;
 
+use crate::account::{Account, NO_TOKEN};
+pub use crate::account::{ContactKind, FeedEvent, EXPIRED_SIGN_IN, REFUSED_TOKEN};
 use crate::error::{ErrorCode, TrayError};
 use crate::secret::{Credential, Loaded};
 use crate::settings::{format_minute, parse_minute, Settings};
 use crate::view::{
-    me_person, site_views, Connection, FollowChoice, PhotoData, Photos, SettingsView, Status, Tab,
-    TokenStorage, View, Viewer,
+    me_person, site_views, AccountView, Connection, FollowChoice, PhotoData, Photos, SettingsView,
+    Status, Tab, TokenStorage, View, Viewer,
 };
 
 /// How long "pause for an hour" pauses.
@@ -58,17 +57,11 @@ pub enum PauseUntil {
     Tomorrow,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ContactKind {
-    Email,
-    Teams,
-}
-
 /// What the user asked for, from the popup or the tray menu.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     SetFollow {
+        server: String,
         site: String,
         follow: bool,
     },
@@ -90,10 +83,14 @@ pub enum Command {
     SignInWithAccount {
         server: String,
     },
-    SignOut,
+    /// Sign out of the account on this server (and forget it).
+    SignOut {
+        server: String,
+    },
     /// An e-mail or a Teams chat with someone on a site: the popup names the person, never the
     /// address or the link.
     OpenContact {
+        server: String,
         site: String,
         user: i64,
         kind: ContactKind,
@@ -108,29 +105,17 @@ pub enum Command {
     Quit,
 }
 
-/// What the subscription task reports ([`crate::sync`]).
-#[derive(Debug)]
-pub enum FeedEvent {
-    /// The token was accepted: this is who we are.
-    SignedIn(UserCard),
-    /// The token is unusable.
-    SignedOut(String),
-    /// The server cannot be reached; the task retries.
-    Offline(String),
-    Update(Update),
-}
-
 #[derive(Debug)]
 pub enum Input {
-    /// The app started: read the token kept for the server.
+    /// The app started: read each account's credential.
     Start,
-    /// The token kept for `server` (or none).
+    /// The credential kept for `server` (or none).
     TokenLoaded {
         server: String,
         loaded: Loaded,
     },
-    /// From the subscription started by [`Effect::Subscribe`] with this number; a report from
-    /// one stopped since is ignored.
+    /// From the subscription started by [`Effect::Subscribe`] with this number (which names its
+    /// account); a report from one stopped since is ignored.
     Feed {
         subscription: u64,
         event: FeedEvent,
@@ -176,7 +161,10 @@ pub enum Effect {
         server: String,
         credential: Credential,
     },
-    Unsubscribe,
+    /// Stop the subscription of the account on `server`.
+    Unsubscribe {
+        server: String,
+    },
     /// Sign in to `server` with the organisation's account, in the browser, and keep the
     /// sign-in; answered with [`Input::SignInChecked`].
     SignInWithAccount {
@@ -224,21 +212,15 @@ pub enum Effect {
 
 pub struct Model {
     settings: Settings,
-    /// The server in use: `COPRESENCE_SERVER` when set, else the settings'.
-    server: String,
-    /// Whether `COPRESENCE_TOKEN` gives the token (it is never kept or cleared).
+    /// `COPRESENCE_SERVER`, when set: an account that is there without being kept.
+    environment_server: Option<String>,
+    /// Whether `COPRESENCE_TOKEN` gives that account's token (it is never kept or cleared).
     token_from_environment: bool,
-    token_storage: TokenStorage,
-    storage_warning: Option<String>,
-    me: Option<UserCard>,
-    live: LiveState,
-    connection: Connection,
-    message: Option<String>,
+    /// In the order they were added (the environment's first).
+    accounts: Vec<Account>,
     autostart: bool,
     /// The desktop's "do not disturb": silences notifications like a pause.
     do_not_disturb: bool,
-    /// The issuer of the organisation account signed in with (none: a token).
-    signed_in_with: Option<String>,
     /// Why the kept shortcut could not be bound at start (another app holds it).
     shortcut_problem: Option<String>,
     /// The shortcut actually bound now, which may differ from the kept one after a failure.
@@ -247,50 +229,62 @@ pub struct Model {
     /// or on its way): each is fetched once while the app runs.
     photos: Photos,
     photos_asked: HashSet<String>,
-    /// The number of the running subscription (or of the last one stopped).
-    subscription: u64,
-    notifier: Option<Notifier>,
+    /// The last subscription number given out, to any account.
+    subscriptions: u64,
 }
 
-pub const REFUSED_TOKEN: &str = "The server refused your token: sign in again in Settings.";
-pub const EXPIRED_SIGN_IN: &str = "Your sign-in has ended: sign in again in Settings.";
-const NO_TOKEN: &str = "Not signed in: enter your server and token in Settings.";
-
 impl Model {
+    /// `environment_server`: `COPRESENCE_SERVER`, an account besides the kept ones.
     pub fn new(
         settings: Settings,
-        server: String,
+        environment_server: Option<String>,
         autostart: bool,
         token_from_environment: bool,
     ) -> Model {
+        let mut servers: Vec<String> = environment_server.iter().cloned().collect();
+        for server in settings.account_servers() {
+            if !servers.contains(&server) {
+                servers.push(server);
+            }
+        }
         Model {
             settings,
-            server,
+            environment_server,
             token_from_environment,
-            token_storage: TokenStorage::None,
-            storage_warning: None,
-            me: None,
-            live: LiveState::new(),
-            connection: Connection::SignedOut,
-            message: None,
+            accounts: servers.into_iter().map(Account::new).collect(),
             autostart,
             do_not_disturb: false,
             shortcut_problem: None,
-            signed_in_with: None,
             bound_shortcut: None,
             photos: Photos::default(),
             photos_asked: HashSet::new(),
-            subscription: 0,
-            notifier: None,
+            subscriptions: 0,
         }
+    }
+
+    fn account_mut(&mut self, server: &str) -> Option<&mut Account> {
+        self.accounts.iter_mut().find(|a| a.server == server)
+    }
+
+    fn account(&self, server: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.server == server)
+    }
+
+    fn next_subscription(&mut self) -> u64 {
+        self.subscriptions += 1;
+        self.subscriptions
     }
 
     pub fn apply(&mut self, input: Input, now: Now) -> Vec<Effect> {
         match input {
             Input::Start => {
-                let mut effects = vec![Effect::LoadToken {
-                    server: self.server.clone(),
-                }];
+                let mut effects: Vec<Effect> = self
+                    .accounts
+                    .iter()
+                    .map(|a| Effect::LoadToken {
+                        server: a.server.clone(),
+                    })
+                    .collect();
                 if let Some(shortcut) = &self.settings.shortcut {
                     effects.push(Effect::BindShortcut {
                         reply: None,
@@ -304,8 +298,7 @@ impl Model {
             Input::Feed {
                 subscription,
                 event,
-            } if subscription == self.subscription => self.feed(event, now.moment),
-            Input::Feed { .. } => Vec::new(),
+            } => self.feed(subscription, event, now.moment),
             Input::Command(reply, command) => self.command(reply, command, now),
             Input::SignInChecked {
                 reply,
@@ -313,17 +306,27 @@ impl Model {
                 outcome,
             } => match outcome {
                 Ok(()) => {
-                    self.server = server.clone();
-                    self.settings.server = server.clone();
-                    // Nothing from the old server's feed counts any more, even what arrives
-                    // before the new one starts.
-                    self.subscription += 1;
-                    vec![
-                        Effect::Unsubscribe,
+                    let mut effects = Vec::new();
+                    match self.account_mut(&server) {
+                        Some(account) => {
+                            // Nothing from its old feed counts any more, even what arrives
+                            // before the new one starts.
+                            account.subscription = 0;
+                            effects.push(Effect::Unsubscribe {
+                                server: server.clone(),
+                            });
+                        }
+                        None => self.accounts.push(Account::new(server.clone())),
+                    }
+                    if !self.settings.accounts.contains(&server) {
+                        self.settings.accounts.push(server.clone());
+                    }
+                    effects.extend([
                         Effect::SaveSettings(self.settings.clone()),
                         Effect::LoadToken { server },
                         Effect::Reply(reply, Ok(())),
-                    ]
+                    ]);
+                    effects
                 }
                 Err(error) => vec![Effect::Reply(reply, Err(error))],
             },
@@ -391,80 +394,51 @@ impl Model {
     }
 
     fn token_loaded(&mut self, server: String, loaded: Loaded) -> Vec<Effect> {
-        if server != self.server {
-            // Read for a server since replaced.
+        let subscription = self.next_subscription();
+        let Some(account) = self.account_mut(&server) else {
+            // Read for an account since signed out of.
             return Vec::new();
-        }
-        self.token_storage = loaded.storage;
-        self.storage_warning = loaded.warning;
-        self.subscription += 1;
-        self.signed_in_with = match &loaded.credential {
-            Some(Credential::SignIn(sign_in)) => Some(sign_in.provider.issuer.clone()),
-            _ => None,
         };
-        match loaded.credential {
-            Some(credential) if !server.is_empty() => {
-                self.connection = Connection::Connecting;
-                self.message = None;
-                vec![Effect::Subscribe {
-                    subscription: self.subscription,
-                    server,
-                    credential,
-                }]
-            }
-            _ => {
-                self.signed_out(Some(NO_TOKEN.into()));
-                vec![Effect::Unsubscribe]
-            }
+        match account.credential_loaded(loaded, subscription) {
+            Some(credential) => vec![Effect::Subscribe {
+                subscription,
+                server,
+                credential,
+            }],
+            None => vec![Effect::Unsubscribe { server }],
         }
     }
 
-    fn signed_in(&mut self, me: UserCard) {
-        if self.me.as_ref().map(|m| m.id) != Some(me.id) {
-            self.notifier = Some(Notifier::new(me.id));
-            self.live.clear();
-        }
-        self.me = Some(me);
-    }
-
-    /// Forget who we were and what we saw.
-    fn signed_out(&mut self, message: Option<String>) {
-        self.me = None;
-        self.notifier = None;
-        self.live.clear();
-        self.connection = Connection::SignedOut;
-        self.message = message;
-    }
-
-    fn offline(&mut self, message: String) {
-        self.connection = Connection::Offline;
-        self.message = Some(message);
-    }
-
-    fn feed(&mut self, event: FeedEvent, at: Moment) -> Vec<Effect> {
-        let mut effects = Vec::new();
-        match event {
-            FeedEvent::SignedIn(me) => self.signed_in(me),
-            FeedEvent::SignedOut(message) => self.signed_out(Some(message)),
-            FeedEvent::Offline(message) => self.offline(message),
-            FeedEvent::Update(update) => {
-                effects.extend(self.update(&update, at).into_iter().map(Effect::Notify))
-            }
-        }
+    fn feed(&mut self, subscription: u64, event: FeedEvent, at: Moment) -> Vec<Effect> {
+        let preferences = self.settings.preferences(self.do_not_disturb);
+        let settings = &self.settings;
+        let Some(account) = self
+            .accounts
+            .iter_mut()
+            .find(|a| a.subscription == subscription && subscription != 0)
+        else {
+            // From a subscription stopped since.
+            return Vec::new();
+        };
+        let server = account.server.clone();
+        let notices = account.feed(
+            event,
+            at,
+            |site| settings.follows(&server, site),
+            &preferences,
+        );
+        let mut effects: Vec<Effect> = notices.into_iter().map(Effect::Notify).collect();
         effects.extend(self.photos_to_fetch());
         effects
     }
 
     /// The photos of the people now known (you, and everyone on a site) not yet asked for.
     fn photos_to_fetch(&mut self) -> Vec<Effect> {
-        let people = self.me.iter().chain(
-            self.live
-                .sites()
-                .flat_map(|site| site.members.members())
-                .map(|member| &member.user),
-        );
         let mut effects = Vec::new();
-        for address in people.filter_map(|user| user.photo.as_deref()) {
+        for user in self.accounts.iter().flat_map(Account::people) {
+            let Some(address) = user.photo.as_deref() else {
+                continue;
+            };
             if check_photo_url(address).is_ok() && self.photos_asked.insert(address.to_owned()) {
                 effects.push(Effect::FetchPhoto {
                     address: address.to_owned(),
@@ -474,66 +448,18 @@ impl Model {
         effects
     }
 
-    /// Apply one subscription update; returns what to announce.
-    fn update(&mut self, update: &Update, at: Moment) -> Vec<Notice> {
-        match update {
-            Update::Connected => {
-                self.connection = Connection::Connected;
-                self.message = None;
-            }
-            Update::Snapshot(_) => {
-                self.live.apply(update);
-                if let Some(notifier) = self.notifier.as_mut() {
-                    for site in self.live.sites() {
-                        notifier.observe(site, at.now);
-                    }
-                }
-                self.connection = Connection::Connected;
-                self.message = None;
-            }
-            Update::Event(event) => {
-                self.live.apply(update);
-                let Some(site_id) = event.site() else {
-                    return Vec::new();
-                };
-                let (Some(site), Some(notifier)) =
-                    (self.live.site(site_id), self.notifier.as_mut())
-                else {
-                    return Vec::new();
-                };
-                let followed = self.settings.follows(site_id);
-                let preferences = self.settings.preferences(self.do_not_disturb);
-                return notifier
-                    .notice(event, site, followed, &preferences, at)
-                    .into_iter()
-                    .collect();
-            }
-            Update::Disconnected { error, .. } => self.offline(error.clone()),
-            Update::Fatal(error) if error.is_unauthorized() => {
-                let message = if self.signed_in_with.is_some() {
-                    EXPIRED_SIGN_IN
-                } else {
-                    REFUSED_TOKEN
-                };
-                self.signed_out(Some(message.into()))
-            }
-            Update::Fatal(error) => self.offline(error.to_string()),
-        }
-        Vec::new()
-    }
-
     fn command(&mut self, reply: ReplyId, command: Command, now: Now) -> Vec<Effect> {
         let answered = |mut effects: Vec<Effect>| {
             effects.push(Effect::Reply(reply, Ok(())));
             effects
         };
         match command {
-            Command::SetFollow { site, follow } => {
-                if follow {
-                    self.settings.unfollowed.remove(&site);
-                } else {
-                    self.settings.unfollowed.insert(site);
-                }
+            Command::SetFollow {
+                server,
+                site,
+                follow,
+            } => {
+                self.settings.set_follow(&server, &site, follow);
                 answered(vec![Effect::SaveSettings(self.settings.clone())])
             }
             Command::UpdatePreferences(preferences) => {
@@ -595,23 +521,25 @@ impl Model {
                 server: server.trim().trim_end_matches('/').to_owned(),
                 token: token.trim().to_owned(),
             }],
-            Command::SignOut => {
-                let server = self.server.clone();
-                self.subscription += 1;
-                self.signed_out(Some("Signed out.".into()));
-                self.token_storage = if self.token_from_environment {
-                    TokenStorage::Environment
-                } else {
-                    TokenStorage::None
+            Command::SignOut { server } => self.sign_out(reply, server),
+            Command::OpenContact {
+                server,
+                site,
+                user,
+                kind,
+            } => {
+                let link = match self.account(&server) {
+                    Some(account) => account.contact_link(&site, user, kind),
+                    None => Err(TrayError::new(
+                        ErrorCode::UnknownUser,
+                        "you are no longer signed in there",
+                    )),
                 };
-                self.storage_warning = None;
-                answered(vec![Effect::Unsubscribe, Effect::ClearToken { server }])
+                match link {
+                    Ok(link) => answered(vec![Effect::Open(link)]),
+                    Err(error) => vec![Effect::Reply(reply, Err(error))],
+                }
             }
-            Command::OpenContact { site, user, kind } => match self.contact_link(&site, user, kind)
-            {
-                Ok(link) => answered(vec![Effect::Open(link)]),
-                Err(error) => vec![Effect::Reply(reply, Err(error))],
-            },
             Command::ShowPopup { tab, site } => answered(vec![Effect::ShowPopup { tab, site }]),
             Command::HidePopup => answered(vec![Effect::HidePopup]),
             Command::TogglePopup => answered(vec![Effect::TogglePopup]),
@@ -619,21 +547,38 @@ impl Model {
         }
     }
 
-    fn contact_link(&self, site: &str, user: i64, kind: ContactKind) -> Result<String, TrayError> {
-        let member = self
-            .live
-            .site(site)
-            .and_then(|s| s.members.member(user))
-            .ok_or_else(|| {
-                TrayError::new(
-                    ErrorCode::UnknownUser,
-                    "this person is no longer on the site",
-                )
-            })?;
-        Ok(match kind {
-            ContactKind::Email => links::mailto(&member.user.email, None, None),
-            ContactKind::Teams => links::teams_chat(member.user.teams.as_deref(), None),
-        }?)
+    /// Sign out of the account on `server`: its feed stops, its credential is forgotten, and
+    /// it leaves the list — except the environment's, which stays, signed out.
+    fn sign_out(&mut self, reply: ReplyId, server: String) -> Vec<Effect> {
+        let from_environment = self.environment_server.as_deref() == Some(server.as_str());
+        self.settings.accounts.retain(|s| *s != server);
+        if self.settings.server == server {
+            self.settings.server.clear();
+        }
+        if from_environment {
+            let token_from_environment = self.token_from_environment;
+            if let Some(account) = self.account_mut(&server) {
+                account.subscription = 0;
+                account.signed_out(Some("Signed out.".into()));
+                account.token_storage = if token_from_environment {
+                    TokenStorage::Environment
+                } else {
+                    TokenStorage::None
+                };
+                account.storage_warning = None;
+                account.signed_in_with = None;
+            }
+        } else {
+            self.accounts.retain(|a| a.server != server);
+        }
+        vec![
+            Effect::Unsubscribe {
+                server: server.clone(),
+            },
+            Effect::ClearToken { server },
+            Effect::SaveSettings(self.settings.clone()),
+            Effect::Reply(reply, Ok(())),
+        ]
     }
 
     /// The photos fetched so far, which the popup gets apart from the views.
@@ -649,45 +594,70 @@ impl Model {
     /// What the popup and the tray show at `now`. Its `revision` is left at 0: whoever publishes
     /// views numbers them.
     pub fn view(&self, now: i64) -> View {
-        let me = self.me.as_ref().map(|m| m.id);
         let avatars = self.settings.toolbar_avatars();
-        let viewer = Viewer {
-            me,
-            photos: &self.photos,
-        };
-        let sites = site_views(&self.live, viewer, avatars, |site| {
-            self.settings.follows(site)
-        });
-        let mut follow: Vec<FollowChoice> = self
-            .live
-            .sites()
-            .map(|s| FollowChoice {
-                id: s.site.id.clone(),
-                name: s.site.name.clone(),
-                followed: self.settings.follows(&s.site.id),
-            })
-            .collect();
-        follow.sort_by(|a, b| a.name.cmp(&b.name));
-        View {
-            revision: 0,
-            status: Status {
-                connection: self.connection,
-                message: self.message.clone(),
-            },
-            me: self.me.as_ref().map(|me| me_person(me, &self.photos)),
-            sites,
-            paused_until: self.paused_until(now),
-            do_not_disturb: self.do_not_disturb,
-            settings: SettingsView {
-                server: self.server.clone(),
-                signed_in_as: self
+        let several = self.accounts.len() > 1;
+        let mut sites = Vec::new();
+        let mut follow = Vec::new();
+        let mut accounts = Vec::new();
+        for account in &self.accounts {
+            let viewer = Viewer {
+                me: account.me.as_ref().map(|m| m.id),
+                photos: &self.photos,
+            };
+            let label = account.label();
+            for mut site in site_views(&account.live, viewer, avatars, |site| {
+                self.settings.follows(&account.server, site)
+            }) {
+                site.account = account.server.clone();
+                site.account_label = several.then(|| label.clone());
+                sites.push(site);
+            }
+            let mut choices: Vec<FollowChoice> = account
+                .live
+                .sites()
+                .map(|s| FollowChoice {
+                    account: account.server.clone(),
+                    id: s.site.id.clone(),
+                    name: s.site.name.clone(),
+                    followed: self.settings.follows(&account.server, &s.site.id),
+                })
+                .collect();
+            choices.sort_by(|a, b| a.name.cmp(&b.name));
+            follow.extend(choices);
+            accounts.push(AccountView {
+                server: account.server.clone(),
+                label,
+                connection: account.connection,
+                message: account.message.clone(),
+                signed_in_as: account
                     .me
                     .as_ref()
                     .map(|m| format!("{} <{}>", m.name, m.email)),
-                signed_in_with: self.signed_in_with.clone(),
-                token_storage: self.token_storage.clone(),
-                storage_warning: self.storage_warning.clone(),
-                server_warning: copresence_client::cleartext_warning(&self.server),
+                signed_in_with: account.signed_in_with.clone(),
+                token_storage: account.token_storage.clone(),
+                storage_warning: account.storage_warning.clone(),
+                server_warning: copresence_client::cleartext_warning(&account.server),
+            });
+        }
+        let me = self
+            .accounts
+            .iter()
+            .find_map(|a| a.me.as_ref())
+            .map(|me| me_person(me, &self.photos));
+        View {
+            revision: 0,
+            status: self.status(several),
+            me,
+            sites,
+            paused_until: self.paused_until(now),
+            do_not_disturb: self.do_not_disturb,
+            accounts,
+            settings: SettingsView {
+                server: self
+                    .environment_server
+                    .clone()
+                    .or_else(|| self.accounts.first().map(|a| a.server.clone()))
+                    .unwrap_or_default(),
                 notify_joins: self.settings.notify_joins,
                 notify_saves: self.settings.notify_saves,
                 quiet_hours_enabled: self.settings.quiet_hours_enabled,
@@ -695,11 +665,50 @@ impl Model {
                 quiet_end: format_minute(self.settings.quiet_end_minute),
                 autostart: self.autostart,
                 toolbar_avatars: avatars,
+                toolbar_avatar_choices: TOOLBAR_AVATAR_CHOICES.to_vec(),
                 shortcut: self.settings.shortcut.clone(),
                 shortcut_problem: self.shortcut_problem.clone(),
-                toolbar_avatar_choices: TOOLBAR_AVATAR_CHOICES.to_vec(),
                 sites: follow,
             },
+        }
+    }
+
+    /// The connection as the tray shows it, across accounts: signed out when none is signed
+    /// in; else offline (or connecting) when any is; else connected. Its message is the first
+    /// account's that has one, named when there are several.
+    fn status(&self, several: bool) -> Status {
+        let signed_in: Vec<&Account> = self
+            .accounts
+            .iter()
+            .filter(|a| a.connection != Connection::SignedOut)
+            .collect();
+        let connection = if signed_in.is_empty() {
+            Connection::SignedOut
+        } else if signed_in
+            .iter()
+            .any(|a| a.connection == Connection::Offline)
+        {
+            Connection::Offline
+        } else if signed_in
+            .iter()
+            .any(|a| a.connection == Connection::Connecting)
+        {
+            Connection::Connecting
+        } else {
+            Connection::Connected
+        };
+        let message = match self.accounts.iter().find(|a| a.message.is_some()) {
+            Some(account) if several => account
+                .message
+                .as_ref()
+                .map(|m| format!("{}: {m}", account.label())),
+            Some(account) => account.message.clone(),
+            None if self.accounts.is_empty() => Some(NO_TOKEN.into()),
+            None => None,
+        };
+        Status {
+            connection,
+            message,
         }
     }
 }
@@ -711,7 +720,8 @@ mod tests {
         card, card_with_teams, feed, join, model, now, reply_of, signed_in_model, site, site_with,
         token, NOW,
     };
-    use copresence_core::Member;
+    use copresence_client::Update;
+    use copresence_core::{Member, UserCard};
 
     fn saved(effects: &[Effect]) -> Option<&Settings> {
         effects.iter().find_map(|e| match e {
@@ -744,14 +754,19 @@ mod tests {
         );
         let view = model.view(NOW);
         assert_eq!(view.status.connection, Connection::Connecting);
-        assert_eq!(view.settings.token_storage, TokenStorage::Keychain);
+        assert_eq!(view.accounts[0].token_storage, TokenStorage::Keychain);
     }
 
     #[test]
     fn without_a_token_the_app_says_how_to_sign_in() {
         let mut model = model();
         let effects = model.apply(token("http://h.test", None), now());
-        assert_eq!(effects, vec![Effect::Unsubscribe]);
+        assert_eq!(
+            effects,
+            vec![Effect::Unsubscribe {
+                server: "http://h.test".into()
+            }]
+        );
         let view = model.view(NOW);
         assert_eq!(view.status.connection, Connection::SignedOut);
         assert_eq!(view.status.message.as_deref(), Some(NO_TOKEN));
@@ -760,7 +775,15 @@ mod tests {
     #[test]
     fn a_stopped_subscription_changes_nothing() {
         let mut model = signed_in_model();
-        assert!(ask(&mut model, Command::SignOut).contains(&Effect::Unsubscribe));
+        assert!(ask(
+            &mut model,
+            Command::SignOut {
+                server: "http://h.test".into()
+            }
+        )
+        .contains(&Effect::Unsubscribe {
+            server: "http://h.test".into()
+        }));
         // A join the stopped task had already sent.
         assert!(model.apply(feed(join("a", 2, "Ann")), now()).is_empty());
         let late = Input::Feed {
@@ -779,11 +802,12 @@ mod tests {
         let effects = ask(
             &mut model,
             Command::SetFollow {
+                server: "http://h.test".into(),
                 site: "b".into(),
                 follow: false,
             },
         );
-        assert!(saved(&effects).is_some_and(|s| !s.follows("b")));
+        assert!(saved(&effects).is_some_and(|s| !s.follows("http://h.test", "b")));
         assert_eq!(reply_of(&effects), Some(Ok(())));
         let announced = model.apply(feed(join("a", 2, "Ann")), now());
         assert!(matches!(&announced[..], [Effect::Notify(n)] if n.site == "a"));
@@ -948,37 +972,48 @@ mod tests {
             now(),
         );
         assert_eq!(
-            saved(&effects).map(|s| s.server.as_str()),
-            Some("https://other.test")
+            saved(&effects).map(|s| s.accounts.clone()),
+            Some(vec!["https://other.test".to_owned()]),
+            "kept as a second account"
         );
         assert!(effects.contains(&Effect::LoadToken {
             server: "https://other.test".into()
         }));
         assert_eq!(reply_of(&effects), Some(Ok(())));
-        // The old server's token, read late, does not start a subscription.
-        assert!(model
-            .apply(token("http://h.test", Some("old")), now())
-            .is_empty());
+        let servers: Vec<String> = model
+            .view(NOW)
+            .accounts
+            .into_iter()
+            .map(|a| a.server)
+            .collect();
+        assert_eq!(servers, ["http://h.test", "https://other.test"]);
     }
 
     #[test]
     fn sign_out_stops_the_feed_forgets_the_token_and_the_roster() {
         let mut model = signed_in_model();
         model.apply(feed(join("a", 2, "Ann")), now());
-        let effects = ask(&mut model, Command::SignOut);
+        let effects = ask(
+            &mut model,
+            Command::SignOut {
+                server: "http://h.test".into(),
+            },
+        );
         assert_eq!(
-            effects,
-            vec![
-                Effect::Unsubscribe,
+            effects[..2],
+            [
+                Effect::Unsubscribe {
+                    server: "http://h.test".into()
+                },
                 Effect::ClearToken {
                     server: "http://h.test".into()
                 },
-                Effect::Reply(ReplyId(7), Ok(()))
             ]
         );
+        assert_eq!(reply_of(&effects), Some(Ok(())));
         let view = model.view(NOW);
         assert_eq!(view.status.connection, Connection::SignedOut);
-        assert_eq!(view.settings.token_storage, TokenStorage::None);
+        assert_eq!(view.accounts[0].token_storage, TokenStorage::None);
         assert!(view.sites.is_empty());
     }
 
@@ -1002,6 +1037,7 @@ mod tests {
             ask(
                 model,
                 Command::OpenContact {
+                    server: "http://h.test".into(),
                     site: "a".into(),
                     user,
                     kind,
@@ -1010,7 +1046,7 @@ mod tests {
         };
         let effects = open(&mut model, 2, ContactKind::Teams);
         assert!(
-            matches!(&effects[0], Effect::Open(link) if *link == format!("{}ann@x.test", links::TEAMS_CHAT_PREFIX)),
+            matches!(&effects[0], Effect::Open(link) if *link == format!("{}ann@x.test", copresence_core::links::TEAMS_CHAT_PREFIX)),
             "{effects:?}"
         );
         let effects = open(&mut model, 3, ContactKind::Email);
@@ -1030,6 +1066,7 @@ mod tests {
     fn every_command_is_answered_once() {
         let commands = vec![
             Command::SetFollow {
+                server: "http://h.test".into(),
                 site: "a".into(),
                 follow: true,
             },
@@ -1045,8 +1082,11 @@ mod tests {
             Command::SetAutostart(true),
             Command::SetToolbarAvatars(4),
             Command::SetToolbarAvatars(9),
-            Command::SignOut,
+            Command::SignOut {
+                server: "http://h.test".into(),
+            },
             Command::OpenContact {
+                server: "http://h.test".into(),
                 site: "a".into(),
                 user: 2,
                 kind: ContactKind::Email,
@@ -1172,7 +1212,7 @@ mod tests {
         );
 
         // The next start binds the kept one; a failure then is shown, and the choice kept.
-        let mut restarted = Model::new(kept, "http://h.test".into(), false, false);
+        let mut restarted = Model::new(kept, Some("http://h.test".into()), false, false);
         let effects = restarted.apply(Input::Start, now());
         assert!(effects.contains(&Effect::BindShortcut {
             reply: None,
@@ -1292,7 +1332,7 @@ mod tests {
         let effects = ask(
             &mut model,
             Command::SignIn {
-                server: "https://b.test".into(),
+                server: "http://h.test".into(),
                 token: "t".into(),
             },
         );
@@ -1300,12 +1340,18 @@ mod tests {
         let effects = model.apply(
             Input::SignInChecked {
                 reply: ReplyId(7),
-                server: "https://b.test".into(),
+                server: "http://h.test".into(),
                 outcome: Ok(()),
             },
             now(),
         );
-        assert_eq!(effects[0], Effect::Unsubscribe);
+        assert_eq!(
+            effects[0],
+            Effect::Unsubscribe {
+                server: "http://h.test".into()
+            },
+            "signed in again to the same service: its old feed stops"
+        );
         assert!(matches!(
             effects.last(),
             Some(Effect::Reply(ReplyId(7), Ok(())))
@@ -1366,7 +1412,7 @@ mod tests {
             matches!(&effects[..], [Effect::Subscribe { credential: c, .. }] if *c == credential)
         );
         assert_eq!(
-            model.view(NOW).settings.signed_in_with.as_deref(),
+            model.view(NOW).accounts[0].signed_in_with.as_deref(),
             Some("https://login.contoso.test")
         );
         let ended = copresence_client::Error::SignedOut("refused".into());
@@ -1374,5 +1420,105 @@ mod tests {
         let view = model.view(NOW);
         assert_eq!(view.status.connection, Connection::SignedOut);
         assert_eq!(view.status.message.as_deref(), Some(EXPIRED_SIGN_IN));
+    }
+
+    #[test]
+    fn several_accounts_each_show_their_sites_and_announce_and_sign_out_apart() {
+        let mut model = signed_in_model();
+        // A second service, signed in to with a token.
+        ask(
+            &mut model,
+            Command::SignIn {
+                server: "https://b.test".into(),
+                token: "tb".into(),
+            },
+        );
+        model.apply(
+            Input::SignInChecked {
+                reply: ReplyId(7),
+                server: "https://b.test".into(),
+                outcome: Ok(()),
+            },
+            now(),
+        );
+        let effects = model.apply(token("https://b.test", Some("tb")), now());
+        let Some(Effect::Subscribe { subscription, .. }) = effects.first().cloned() else {
+            panic!("b subscribes: {effects:?}")
+        };
+        assert_ne!(subscription, 1, "numbers are not shared between accounts");
+        let from_b = |event| Input::Feed {
+            subscription,
+            event,
+        };
+        model.apply(from_b(FeedEvent::SignedIn(card(5, "Me at B"))), now());
+        model.apply(
+            from_b(FeedEvent::Update(Update::Snapshot(vec![
+                site("a"),
+                site("x"),
+            ]))),
+            now(),
+        );
+
+        let view = model.view(NOW);
+        let sites: Vec<(String, String)> = view
+            .sites
+            .iter()
+            .map(|s| (s.account.clone(), s.id.clone()))
+            .collect();
+        assert_eq!(
+            sites,
+            [
+                ("http://h.test".to_owned(), "a".to_owned()),
+                ("http://h.test".to_owned(), "b".to_owned()),
+                ("https://b.test".to_owned(), "a".to_owned()),
+                ("https://b.test".to_owned(), "x".to_owned()),
+            ],
+            "each account's sites, in turn; a site id may be on both"
+        );
+        assert_eq!(
+            view.sites[2].account_label.as_deref(),
+            Some("b.test — 5@x.test")
+        );
+        assert_eq!(view.status.connection, Connection::Connected);
+
+        // Each account announces its own; unfollowing a on one service leaves the other's.
+        let effects = model.apply(from_b(FeedEvent::Update(join("x", 6, "Xi"))), now());
+        assert!(matches!(&effects[..], [Effect::Notify(n)] if n.site == "x"));
+        ask(
+            &mut model,
+            Command::SetFollow {
+                server: "https://b.test".into(),
+                site: "a".into(),
+                follow: false,
+            },
+        );
+        assert!(model
+            .apply(from_b(FeedEvent::Update(join("a", 7, "Al"))), now())
+            .is_empty());
+        let effects = model.apply(feed(join("a", 8, "Ann")), now());
+        assert!(
+            matches!(&effects[..], [Effect::Notify(_)]),
+            "h.test's a is still followed"
+        );
+
+        // Signed out of b: its sites go, h.test's stay, and so does the account from the
+        // environment.
+        let effects = ask(
+            &mut model,
+            Command::SignOut {
+                server: "https://b.test".into(),
+            },
+        );
+        assert!(effects.contains(&Effect::ClearToken {
+            server: "https://b.test".into()
+        }));
+        assert!(saved(&effects).is_some_and(|s| s.accounts.is_empty()));
+        let view = model.view(NOW);
+        assert_eq!(view.accounts.len(), 1);
+        assert!(view.sites.iter().all(|s| s.account == "http://h.test"));
+        assert!(view.sites.iter().all(|s| s.account_label.is_none()));
+        assert!(model
+            .apply(from_b(FeedEvent::Update(join("x", 9, "Yo"))), now())
+            .is_empty());
     }
 }

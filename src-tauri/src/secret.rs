@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use copresence_client::signin::KeptSignIn;
+use sha2::Digest;
 
 use crate::view::TokenStorage;
 
@@ -74,11 +75,20 @@ impl std::fmt::Debug for Loaded {
     }
 }
 
-fn token_file(dir: &Path) -> PathBuf {
+/// The file kept for `server` when no keychain answers: one per server, named by a hash of its
+/// address (each account its own), holding the server's address and then the credential.
+fn token_file(dir: &Path, server: &str) -> PathBuf {
+    let digest = sha2::Sha256::digest(server.as_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    dir.join(format!("token-{name}"))
+}
+
+/// The one file versions with one account kept.
+fn single_account_file(dir: &Path) -> PathBuf {
     dir.join("token")
 }
 
-fn file_warning(dir: &Path) -> String {
+fn file_warning(dir: &Path, server: &str) -> String {
     // On Unix the file is made 0600; elsewhere it is as private as the user profile it is in.
     let who_reads = if cfg!(unix) {
         "readable only by you"
@@ -86,8 +96,8 @@ fn file_warning(dir: &Path) -> String {
         "in your user profile"
     };
     format!(
-        "No system keychain is available, so your token is kept in {} ({who_reads}).",
-        token_file(dir).display()
+        "No system keychain is available, so your sign-in is kept in {} ({who_reads}).",
+        token_file(dir, server).display()
     )
 }
 
@@ -114,7 +124,8 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
             warning: None,
         };
     }
-    let kept = std::fs::read_to_string(token_file(dir));
+    let kept = std::fs::read_to_string(token_file(dir, server))
+        .or_else(|_| std::fs::read_to_string(single_account_file(dir)));
     match kept
         .as_deref()
         .ok()
@@ -123,7 +134,7 @@ pub fn load(dir: &Path, server: &str) -> Loaded {
         Some(kept) => Loaded {
             credential: Some(Credential::from_kept(kept)),
             storage: TokenStorage::File,
-            warning: Some(file_warning(dir)),
+            warning: Some(file_warning(dir, server)),
         },
         None => Loaded {
             credential: None,
@@ -149,18 +160,19 @@ pub fn store(dir: &Path, server: &str, credential: &Credential) -> Result<Loaded
     let in_keychain = entry(server).is_some_and(|e| e.set_password(&kept).is_ok());
     if in_keychain {
         // A token left in the fallback file by an earlier session must not outlive this one.
-        let _ = std::fs::remove_file(token_file(dir));
+        remove_files(dir, server);
         return Ok(Loaded {
             credential: Some(credential.clone()),
             storage: TokenStorage::Keychain,
             warning: None,
         });
     }
-    write_private(&token_file(dir), &format!("{server}\n{kept}\n"))?;
+    write_private(&token_file(dir, server), &format!("{server}\n{kept}\n"))?;
+    remove_single_account_file(dir, server);
     Ok(Loaded {
         credential: Some(credential.clone()),
         storage: TokenStorage::File,
-        warning: Some(file_warning(dir)),
+        warning: Some(file_warning(dir, server)),
     })
 }
 
@@ -169,7 +181,23 @@ pub fn clear(dir: &Path, server: &str) {
     if let Some(entry) = entry(server) {
         let _ = entry.delete_credential();
     }
-    let _ = std::fs::remove_file(token_file(dir));
+    remove_files(dir, server);
+}
+
+fn remove_files(dir: &Path, server: &str) {
+    let _ = std::fs::remove_file(token_file(dir, server));
+    remove_single_account_file(dir, server);
+}
+
+/// The single-account file goes once its credential has moved, when it was this server's.
+fn remove_single_account_file(dir: &Path, server: &str) {
+    let path = single_account_file(dir);
+    let ours = std::fs::read_to_string(&path)
+        .ok()
+        .is_some_and(|text| file_token_for(&text, server).is_some());
+    if ours {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
@@ -196,7 +224,7 @@ mod tests {
     #[test]
     fn the_fallback_file_is_replaced_and_readable_only_by_its_owner() {
         let dir = std::env::temp_dir().join(format!("copresence-secret-{}", std::process::id()));
-        let path = token_file(&dir);
+        let path = token_file(&dir, "https://a.test");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&path, "an older, longer token").unwrap();
         write_private(&path, "cpt_x").unwrap();
@@ -220,5 +248,32 @@ mod tests {
             file_token_for("https://a.test\n  \n", "https://a.test"),
             None
         );
+    }
+
+    #[test]
+    fn each_server_has_its_own_file_and_the_single_account_one_is_still_read() {
+        let dir = std::env::temp_dir().join(format!("copresence-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert_ne!(
+            token_file(&dir, "https://a.test"),
+            token_file(&dir, "https://b.test")
+        );
+        // What a one-account version kept is found for its server, and moves on the next keep.
+        std::fs::write(single_account_file(&dir), "https://a.test\ncpt_old\n").unwrap();
+        let kept = std::fs::read_to_string(single_account_file(&dir)).unwrap();
+        assert_eq!(file_token_for(&kept, "https://a.test"), Some("cpt_old"));
+        write_private(
+            &token_file(&dir, "https://a.test"),
+            "https://a.test\ncpt_new\n",
+        )
+        .unwrap();
+        remove_single_account_file(&dir, "https://b.test");
+        assert!(
+            single_account_file(&dir).exists(),
+            "another server's is left alone"
+        );
+        remove_single_account_file(&dir, "https://a.test");
+        assert!(!single_account_file(&dir).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

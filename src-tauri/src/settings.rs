@@ -13,7 +13,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// The one server of versions that had one account; read into [`Settings::accounts`].
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub server: String,
+    /// The servers signed in to, in the order they were added: one account each.
+    pub accounts: Vec<String>,
+    /// Sites not followed, as `"<server> <site>"` (or a bare site id, from one-account versions:
+    /// unfollowed on every server).
     pub unfollowed: BTreeSet<String>,
     pub notify_joins: bool,
     pub notify_saves: bool,
@@ -33,6 +39,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             server: String::new(),
+            accounts: Vec::new(),
             unfollowed: BTreeSet::new(),
             notify_joins: true,
             notify_saves: true,
@@ -47,8 +54,28 @@ impl Default for Settings {
 }
 
 impl Settings {
-    pub fn follows(&self, site: &str) -> bool {
-        !self.unfollowed.contains(site)
+    /// Whether `site` of `server` is followed.
+    pub fn follows(&self, server: &str, site: &str) -> bool {
+        !self.unfollowed.contains(&follow_key(server, site)) && !self.unfollowed.contains(site)
+    }
+
+    pub fn set_follow(&mut self, server: &str, site: &str, follow: bool) {
+        // A bare id from a one-account version stood for this site too.
+        self.unfollowed.remove(site);
+        if follow {
+            self.unfollowed.remove(&follow_key(server, site));
+        } else {
+            self.unfollowed.insert(follow_key(server, site));
+        }
+    }
+
+    /// The servers of the accounts, with the one of a one-account version read in.
+    pub fn account_servers(&self) -> Vec<String> {
+        let mut servers = self.accounts.clone();
+        if !self.server.is_empty() && !servers.contains(&self.server) {
+            servers.insert(0, self.server.clone());
+        }
+        servers
     }
 
     /// The toolbar size, or the default when the file holds one that cannot be chosen.
@@ -74,6 +101,10 @@ impl Settings {
             do_not_disturb,
         }
     }
+}
+
+fn follow_key(server: &str, site: &str) -> String {
+    format!("{server} {site}")
 }
 
 /// "HH:MM" for minutes after midnight.
@@ -135,11 +166,33 @@ mod tests {
     }
 
     #[test]
-    fn new_sites_are_followed_until_unfollowed() {
+    fn new_sites_are_followed_until_unfollowed_on_their_own_server() {
         let mut settings = Settings::default();
-        assert!(settings.follows("anything"));
-        settings.unfollowed.insert("contoso".into());
-        assert!(!settings.follows("contoso"));
+        assert!(settings.follows("https://a.test", "anything"));
+        settings.set_follow("https://a.test", "contoso", false);
+        assert!(!settings.follows("https://a.test", "contoso"));
+        assert!(
+            settings.follows("https://b.test", "contoso"),
+            "another server's contoso"
+        );
+        settings.set_follow("https://a.test", "contoso", true);
+        assert!(settings.follows("https://a.test", "contoso"));
+        // What a one-account version kept: unfollowed everywhere, until followed again.
+        settings.unfollowed.insert("legacy".into());
+        assert!(!settings.follows("https://b.test", "legacy"));
+        settings.set_follow("https://b.test", "legacy", true);
+        assert!(settings.follows("https://b.test", "legacy"));
+    }
+
+    #[test]
+    fn the_server_of_a_one_account_version_is_the_first_account() {
+        let settings: Settings =
+            serde_json::from_str(r#"{"server": "https://a.test", "accounts": ["https://b.test"]}"#)
+                .unwrap();
+        assert_eq!(
+            settings.account_servers(),
+            ["https://a.test", "https://b.test"]
+        );
     }
 
     #[test]

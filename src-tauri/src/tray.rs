@@ -41,13 +41,17 @@ impl TrayState {
     }
 }
 
-/// How many other people are on the followed sites (each person once).
+/// How many other people are on the followed sites (each person once: on one service, by id).
 pub fn people_present(view: &View) -> usize {
-    let mut ids: Vec<i64> = view
+    let mut ids: Vec<(&str, i64)> = view
         .sites
         .iter()
-        .flat_map(|s| s.toolbar.iter().chain(&s.overflow))
-        .map(|p| p.user_id)
+        .flat_map(|s| {
+            s.toolbar
+                .iter()
+                .chain(&s.overflow)
+                .map(|p| (s.account.as_str(), p.user_id))
+        })
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -152,7 +156,13 @@ pub fn entries(view: &View) -> Vec<Entry> {
         entries.push(Entry::Info("Do Not Disturb is on".into()));
     }
     entries.push(Entry::Separator);
+    let mut account = None;
     for site in &view.sites {
+        // Signed in to several services: each one's sites under its name.
+        if site.account_label.is_some() && account != Some(&site.account) {
+            account = Some(&site.account);
+            entries.push(Entry::Info(site.account_label.clone().unwrap_or_default()));
+        }
         let people: Vec<_> = site.toolbar.iter().chain(&site.overflow).collect();
         entries.push(Entry::Item {
             action: MenuAction::OpenSite(site.id.clone()),

@@ -96,6 +96,10 @@ pub struct SaveView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SiteView {
+    /// The server of the account it is seen through.
+    pub account: String,
+    /// That account's name, when the app is signed in to several: its sites go under it.
+    pub account_label: Option<String>,
     pub id: String,
     pub name: String,
     pub url: String,
@@ -112,6 +116,7 @@ pub struct SiteView {
 /// A site in the follow list of the settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FollowChoice {
+    pub account: String,
     pub id: String,
     pub name: String,
     pub followed: bool,
@@ -132,15 +137,8 @@ pub enum TokenStorage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SettingsView {
+    /// What the sign-in form starts with.
     pub server: String,
-    pub signed_in_as: Option<String>,
-    /// The organisation's sign-in (its issuer) when signed in with an account, not a token.
-    pub signed_in_with: Option<String>,
-    pub token_storage: TokenStorage,
-    /// Shown prominently when the token could not go into a keychain.
-    pub storage_warning: Option<String>,
-    /// Shown prominently when the server is reached over plain http:// off this machine.
-    pub server_warning: Option<String>,
     pub notify_joins: bool,
     pub notify_saves: bool,
     pub quiet_hours_enabled: bool,
@@ -157,6 +155,25 @@ pub struct SettingsView {
     pub sites: Vec<FollowChoice>,
 }
 
+/// One account, as Settings shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountView {
+    pub server: String,
+    /// How it is named: the service's host, and who you are there once known.
+    pub label: String,
+    pub connection: Connection,
+    /// Why offline or signed out.
+    pub message: Option<String>,
+    pub signed_in_as: Option<String>,
+    /// The organisation's sign-in (its issuer) when signed in with an account, not a token.
+    pub signed_in_with: Option<String>,
+    pub token_storage: TokenStorage,
+    /// Shown prominently when the credential could not go into a keychain.
+    pub storage_warning: Option<String>,
+    /// Shown prominently when the server is reached over plain http:// off this machine.
+    pub server_warning: Option<String>,
+}
+
 /// Everything the popup renders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct View {
@@ -164,12 +181,14 @@ pub struct View {
     pub revision: u64,
     pub status: Status,
     pub me: Option<Person>,
-    /// Followed sites, in name order.
+    /// Followed sites: each account's in turn, in name order.
     pub sites: Vec<SiteView>,
     /// Notifications are paused until then (ms since the epoch).
     pub paused_until: Option<i64>,
     /// The desktop's own "do not disturb" is on: nothing is announced while it is.
     pub do_not_disturb: bool,
+    /// The services signed in to (or signed out of, still listed).
+    pub accounts: Vec<AccountView>,
     pub settings: SettingsView,
 }
 
@@ -329,6 +348,8 @@ pub fn site_view(state: &SiteState, viewer: Viewer<'_>, avatars: usize) -> SiteV
         })
         .collect();
     SiteView {
+        account: String::new(),
+        account_label: None,
         id: state.site.id.clone(),
         name: state.site.name.clone(),
         url: state.site.url.clone(),

@@ -148,7 +148,88 @@ async fn tray_signs_in() {
     let joined = desktop.wait_for_notification(before, "joined", Duration::from_secs(10));
     assert_eq!(joined.summary, "Ann Lee joined Contoso Portal");
 
-    // Signed out, Bo's sign-in is forgotten: the tray says so.
+    // A second service beside the first (a consultant's other client), signed in to with a
+    // token: each one's sites under its name, notifications from both.
+    let other = TestServer::start(&[]).await;
+    let other_token = other.token("bo@contoso.test");
+    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let server_field = app.wait_for(r#"[data-testid="server"]"#, wait).await;
+    server_field.clear().await.unwrap();
+    server_field.send_keys(&other.url).await.unwrap();
+    app.wait_for(r#".with-token summary"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(r#"[data-testid="token"]"#, wait)
+        .await
+        .send_keys(&other_token)
+        .await
+        .unwrap();
+    app.wait_for(r#"[data-testid="sign-in-token"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let other_host = other.url.trim_start_matches("http://").to_owned();
+    tray.wait_until("both services in the menu", wait, |t| {
+        let menu = t.menu_labels();
+        menu.iter().any(|l| l.starts_with(&other_host))
+            && menu
+                .iter()
+                .filter(|l| l.starts_with("Contoso Portal"))
+                .count()
+                == 2
+    });
+    app.wait_for(r#"[data-testid="tab-sites"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let headings = app
+        .webdriver
+        .find_all(Locator::Css(r#"[data-testid="account-heading"]"#))
+        .await
+        .unwrap();
+    assert_eq!(headings.len(), 2, "each service's sites under its name");
+    let before = desktop.notifications().len();
+    let zoe = other.token(ZOE_EMAIL);
+    run_ok(cli(&other, &zoe).args(["join", "contoso", "/", "--once"]));
+    let joined = desktop.wait_for_notification(before, "joined", Duration::from_secs(10));
+    assert_eq!(joined.summary, format!("{ZOE} joined Contoso Portal"));
+
+    // Signed out of the second service: its sites go, the first's stay.
+    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(
+        &format!(
+            r#"[data-testid="account"][data-server="{}"] [data-testid="sign-out"]"#,
+            other.url
+        ),
+        wait,
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    tray.wait_until("the second service gone", wait, |t| {
+        let menu = t.menu_labels();
+        !menu.iter().any(|l| l.starts_with(&other_host))
+            && menu
+                .iter()
+                .filter(|l| l.starts_with("Contoso Portal"))
+                .count()
+                == 1
+    });
+
+    // Signed out of the first too, Bo's sign-in is forgotten: the tray says so.
     app.wait_for(r#"[data-testid="sign-out"]"#, wait)
         .await
         .click()

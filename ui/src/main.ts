@@ -14,15 +14,15 @@ const root = document.getElementById("app") as HTMLElement;
 const ui = initialUi();
 
 const actions: Actions = {
-  openContact: (site, userId, kind) => invoke("open_contact", { site, userId, kind }),
-  setFollow: (site, follow) => invoke("set_follow", { site, follow }),
+  openContact: (server, site, userId, kind) => invoke("open_contact", { server, site, userId, kind }),
+  setFollow: (server, site, follow) => invoke("set_follow", { server, site, follow }),
   updatePreferences: (preferences) => invoke("update_preferences", { preferences }),
   setAutostart: (enabled) => invoke("set_autostart", { enabled }),
   setToolbarAvatars: (count) => invoke("set_toolbar_avatars", { count }),
   setShortcut: (shortcut) => invoke("set_shortcut", { shortcut }),
   signIn: (server, token) => invoke("sign_in", { server, token }),
   signInWithAccount: (server) => invoke("sign_in_with_account", { server }),
-  signOut: () => invoke("sign_out"),
+  signOut: (server) => invoke("sign_out", { server }),
   pause: (until) => invoke("pause", { until }),
   resume: () => invoke("resume"),
 };

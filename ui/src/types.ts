@@ -60,6 +60,10 @@ export interface SaveView {
 }
 
 export interface SiteView {
+  /** The server of the account it is seen through. */
+  account: string;
+  /** That account's name, when signed in to several services: its sites go under it. */
+  account_label: string | null;
   id: string;
   name: string;
   url: string;
@@ -76,19 +80,30 @@ export interface SiteView {
 export type TokenStorage = "keychain" | "file" | "environment" | "none";
 
 export interface FollowChoice {
+  account: string;
   id: string;
   name: string;
   followed: boolean;
 }
 
-export interface SettingsView {
+/** One service signed in to (or signed out of, still listed). */
+export interface AccountView {
   server: string;
+  /** The service's host, and who you are there once known. */
+  label: string;
+  connection: Connection;
+  message: string | null;
   signed_in_as: string | null;
   /** The organisation's sign-in (its issuer), when signed in with an account rather than a token. */
   signed_in_with: string | null;
   token_storage: TokenStorage;
   storage_warning: string | null;
   server_warning: string | null;
+}
+
+export interface SettingsView {
+  /** What the sign-in form starts with. */
+  server: string;
   notify_joins: boolean;
   notify_saves: boolean;
   quiet_hours_enabled: boolean;
@@ -111,12 +126,13 @@ export interface View {
   revision: number;
   status: Status;
   me: Person | null;
-  /** Followed sites, in name order. */
+  /** Followed sites: each account's in turn, in name order. */
   sites: SiteView[];
   /** Notifications are paused until then (ms since the epoch). */
   paused_until: number | null;
   /** The desktop's own Do Not Disturb is on: nothing is announced while it is. */
   do_not_disturb: boolean;
+  accounts: AccountView[];
   settings: SettingsView;
 }
 

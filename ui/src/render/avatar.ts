@@ -11,7 +11,7 @@
  * opened the card, though the same person shows in several places.
  */
 
-import type { Person } from "../types";
+import type { Person, SiteView } from "../types";
 import type { Ctx } from "./context";
 import { el, type Attrs } from "./dom";
 
@@ -39,9 +39,9 @@ export function avatarFace<K extends "button" | "span">(
 }
 
 /** `p` on `site`, at `where` (the toolbar, the list, a page row), opening their card on a click. */
-export function avatar(ctx: Ctx, site: string, p: Person, where: string): HTMLButtonElement {
+export function avatar(ctx: Ctx, site: SiteView, p: Person, where: string): HTMLButtonElement {
   const label = p.page_title ? `${p.name} — ${p.page_title}` : p.name;
-  const focusKey = `avatar:${site}:${where}:${p.user_id}`;
+  const focusKey = `avatar:${site.account}:${site.id}:${where}:${p.user_id}`;
   const b = avatarFace(p, "button", p.is_me, {
     type: "button",
     "data-testid": "avatar",
@@ -52,7 +52,7 @@ export function avatar(ctx: Ctx, site: string, p: Person, where: string): HTMLBu
     "aria-label": p.is_me ? `${label} (you)` : label,
   });
   b.addEventListener("click", () => {
-    ctx.ui.card = { site, userId: p.user_id, error: null, opener: focusKey };
+    ctx.ui.card = { account: site.account, site: site.id, userId: p.user_id, error: null, opener: focusKey };
     ctx.ui.focus = "card:close";
     ctx.redraw();
   });

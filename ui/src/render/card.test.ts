@@ -31,7 +31,7 @@ describe("user card", () => {
     expect(q('[data-testid="no-teams"]', card)!.textContent).toBe("No Teams account");
 
     q<HTMLButtonElement>('[data-testid="send-email"]', card)!.click();
-    expect(actions.openContact).toHaveBeenCalledWith("contoso", 1, "email");
+    expect(actions.openContact).toHaveBeenCalledWith("http://127.0.0.1:7878", "contoso", 1, "email");
   });
 
   it("shows a failure inline and closes", async () => {

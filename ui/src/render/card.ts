@@ -28,7 +28,7 @@ export function card(ctx: Ctx): HTMLElement | null {
   const { ui } = ctx;
   const open = ui.card;
   if (!open) return null;
-  const site = ctx.view.sites.find((s) => s.id === open.site);
+  const site = ctx.view.sites.find((s) => s.id === open.site && s.account === open.account);
   const p = site && findPerson(site, open.userId);
   if (!site || !p) {
     ui.card = null; // they left, or the site is no longer followed
@@ -44,7 +44,7 @@ export function card(ctx: Ctx): HTMLElement | null {
       open.error = null;
       ctx.redraw();
     }
-    ctx.actions.openContact(site.id, p.user_id, kind).catch((error: unknown) => {
+    ctx.actions.openContact(site.account, site.id, p.user_id, kind).catch((error: unknown) => {
       if (ui.card === open) {
         open.error = errorMessage(error);
         ctx.redraw();

@@ -11,8 +11,8 @@ import type { ContactKind, PauseUntil, Preferences, Tab, View } from "../types";
 
 /** The commands of the Rust side; each rejects with a `CommandError` on failure. */
 export interface Actions {
-  openContact(site: string, userId: number, kind: ContactKind): Promise<void>;
-  setFollow(site: string, follow: boolean): Promise<void>;
+  openContact(server: string, site: string, userId: number, kind: ContactKind): Promise<void>;
+  setFollow(server: string, site: string, follow: boolean): Promise<void>;
   updatePreferences(preferences: Preferences): Promise<void>;
   setAutostart(enabled: boolean): Promise<void>;
   setToolbarAvatars(count: number): Promise<void>;
@@ -21,7 +21,7 @@ export interface Actions {
   signIn(server: string, token: string): Promise<void>;
   /** Sign in with the organisation's account: resolves once the browser came back. */
   signInWithAccount(server: string): Promise<void>;
-  signOut(): Promise<void>;
+  signOut(server: string): Promise<void>;
   pause(until: PauseUntil): Promise<void>;
   resume(): Promise<void>;
 }
@@ -34,7 +34,13 @@ export interface UiState {
   /** Sites whose "+N" list is open. */
   expanded: Set<string>;
   /** The open user card; `opener` is where focus goes back to when it closes. */
-  card: { site: string; userId: number; error: string | null; opener: string | null } | null;
+  card: {
+    account: string;
+    site: string;
+    userId: number;
+    error: string | null;
+    opener: string | null;
+  } | null;
   pauseMenu: boolean;
   signIn: { busy: boolean; error: string | null };
   /** The failure of the last command that has no place of its own to show it. */

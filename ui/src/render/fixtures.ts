@@ -9,7 +9,7 @@
  */
 
 import { beforeEach, vi } from "vitest";
-import type { PageRow, Person, SiteView, View } from "../types";
+import type { AccountView, PageRow, Person, SiteView, View } from "../types";
 import { initialUi, renderApp, type Actions, type UiState } from "./index";
 
 export const NOW = new Date(2025, 2, 14, 11, 0).getTime();
@@ -42,6 +42,8 @@ export function page(path: string, title: string, depth: number, over: Partial<P
 
 export function site(over: Partial<SiteView> = {}): SiteView {
   return {
+    account: "http://127.0.0.1:7878",
+    account_label: null,
     id: "contoso",
     name: "Contoso Portal",
     url: "https://contoso.test",
@@ -55,6 +57,21 @@ export function site(over: Partial<SiteView> = {}): SiteView {
   };
 }
 
+export function account(over: Partial<AccountView> = {}): AccountView {
+  return {
+    server: "http://127.0.0.1:7878",
+    label: "127.0.0.1:7878 — you@example.com",
+    connection: "connected",
+    message: null,
+    signed_in_as: "you@example.com",
+    signed_in_with: null,
+    token_storage: "keychain",
+    storage_warning: null,
+    server_warning: null,
+    ...over,
+  };
+}
+
 export function view(sites: SiteView[], over: Partial<View> = {}): View {
   return {
     revision: 1,
@@ -63,13 +80,9 @@ export function view(sites: SiteView[], over: Partial<View> = {}): View {
     sites,
     paused_until: null,
     do_not_disturb: false,
+    accounts: [account()],
     settings: {
       server: "http://127.0.0.1:7878",
-      signed_in_as: "you@example.com",
-      signed_in_with: null,
-      token_storage: "keychain",
-      storage_warning: null,
-      server_warning: null,
       notify_joins: true,
       notify_saves: true,
       quiet_hours_enabled: false,
@@ -80,7 +93,7 @@ export function view(sites: SiteView[], over: Partial<View> = {}): View {
       toolbar_avatar_choices: [3, 4],
       shortcut: null,
       shortcut_problem: null,
-      sites: sites.map((s) => ({ id: s.id, name: s.name, followed: true })),
+      sites: sites.map((s) => ({ account: s.account, id: s.id, name: s.name, followed: true })),
     },
     ...over,
   };

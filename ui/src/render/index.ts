@@ -107,7 +107,7 @@ function draw(root: HTMLElement, m: Mounted): void {
     main.replaceChildren(sitesPanel(ctx));
   } else {
     // Left in place while what it shows is unchanged: presence updates don't disturb typing.
-    const key = JSON.stringify([view.settings, ui.signIn, ui.error]);
+    const key = JSON.stringify([view.settings, view.accounts, ui.signIn, ui.error]);
     if (m.settings?.key !== key) {
       m.settings = { key, node: settingsPanel(ctx, view.settings, m.settings?.node ?? null) };
     }

@@ -5,16 +5,16 @@
  */
 
 import { describe, expect, it, vi } from "vitest";
-import { actions, draw, freshPopupEachTest, person, q, site, ui, view } from "./fixtures";
+import { account, actions, all, draw, freshPopupEachTest, person, q, site, ui, view } from "./fixtures";
 
 freshPopupEachTest();
 
 describe("settings", () => {
   it("sends the whole preferences object and the token, and clears the token after", async () => {
     ui.tab = "settings";
-    draw(view([site()], { settings: { ...view([]).settings, storage_warning: "Stored in a file" } }));
+    draw(view([site()], { accounts: [account({ storage_warning: "Stored in a file" })] }));
     expect(q('[data-testid="storage-warning"]')!.textContent).toBe("Stored in a file");
-    draw(view([site()], { settings: { ...view([]).settings, server_warning: "plain http" } }));
+    draw(view([site()], { accounts: [account({ server_warning: "plain http" })] }));
     expect(q('[data-testid="server-warning"]')!.textContent).toBe("plain http");
 
     q<HTMLInputElement>('[data-testid="notify-saves"]')!.click();
@@ -64,11 +64,30 @@ describe("settings", () => {
 
   it("signs in with the organisation's account by the server alone, and says how you are signed in", async () => {
     ui.tab = "settings";
-    draw(view([site()], { settings: { ...view([]).settings, signed_in_with: "https://login.contoso.test" } }));
+    draw(view([site()], { accounts: [account({ signed_in_with: "https://login.contoso.test" })] }));
     expect(q('[data-testid="signed-in-as"]')!.textContent).toContain("with your organisation's account");
     q<HTMLButtonElement>('[data-testid="sign-in-account"]')!.click();
     expect(actions.signInWithAccount).toHaveBeenCalledWith("http://127.0.0.1:7878");
     expect(actions.signIn).not.toHaveBeenCalled();
+  });
+
+  it("lists each account with its own Sign out, and follows a site on its own service", () => {
+    ui.tab = "settings";
+    const b = "https://b.test";
+    draw(
+      view([site(), site({ account: b, account_label: "b.test — me@b.test" })], {
+        accounts: [account(), account({ server: b, label: "b.test — me@b.test", signed_in_as: "Me <me@b.test>" })],
+      }),
+    );
+    const accounts = all('[data-testid="account"]');
+    expect(accounts.map((a) => a.dataset.server)).toEqual(["http://127.0.0.1:7878", b]);
+    expect(accounts[1].textContent).toContain("Signed in to b.test as Me <me@b.test>");
+    accounts[1].querySelector<HTMLButtonElement>('[data-testid="sign-out"]')!.click();
+    expect(actions.signOut).toHaveBeenCalledWith(b);
+    const follows = all(`[data-testid="follow"]`) as HTMLInputElement[];
+    expect(follows).toHaveLength(2);
+    follows[1].click();
+    expect(actions.setFollow).toHaveBeenCalledWith(b, "contoso", false);
   });
 
   it("keeps what is being typed when a presence update arrives", () => {

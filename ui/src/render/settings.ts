@@ -1,14 +1,14 @@
 /**
- * The Settings tab: the account (who you are signed in as, where the token is kept, warnings
- * about either), the sign-in form, the sites you follow, what to be notified of, and starting
- * at login.
+ * The Settings tab: the accounts (each service signed in to: who you are there and how, where
+ * the credential is kept, warnings, Sign out), the form that signs in to one more, the sites
+ * you follow, what to be notified of, and the app's own settings.
  *
  * The popup rebuilds this panel only when what it shows changes, and a rebuild takes over what
  * was being typed from the panel it replaces, so a view that arrives mid-typing loses nothing.
  * The token only ever goes to Rust; preferences go as a whole, read back from the controls.
  */
 
-import type { SettingsView, TokenStorage } from "../types";
+import type { AccountView, SettingsView, TokenStorage } from "../types";
 import { errorMessage, type Ctx } from "./context";
 import { button, checkbox, el } from "./dom";
 
@@ -44,7 +44,7 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
     "data-testid": "token",
     "data-focus": "token",
     autocomplete: "off",
-    placeholder: s.signed_in_as ? "Paste a new token to switch" : "Paste your token",
+    placeholder: "Paste your token",
   });
   token.value = field("token")?.value ?? "";
   // With the organisation's account: the provider's page opens in the browser.
@@ -164,37 +164,24 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
   return el(
     "div",
     { class: "settings", "data-testid": "settings" },
-    el("h2", {}, "Account"),
-    s.signed_in_as
-      ? el(
-          "div",
-          { class: "account" },
-          el(
-            "span",
-            { "data-testid": "signed-in-as" },
-            "Signed in as ",
-            el("strong", {}, s.signed_in_as),
-            s.signed_in_with ? " with your organisation's account" : " with a token",
-          ),
-          button({ class: "quiet", "data-testid": "sign-out", "data-focus": "sign-out" }, "Sign out", () =>
-            ctx.run(actions.signOut()),
-          ),
-        )
-      : el("p", { class: "muted" }, "Not signed in."),
-    STORAGE[s.token_storage] && el("p", { class: "muted" }, STORAGE[s.token_storage]),
-    s.storage_warning &&
-      el("div", { class: "warning", role: "alert", "data-testid": "storage-warning" }, s.storage_warning),
-    s.server_warning &&
-      el("div", { class: "warning", role: "alert", "data-testid": "server-warning" }, s.server_warning),
+    el("h2", {}, ctx.view.accounts.length > 1 ? "Accounts" : "Account"),
+    ctx.view.accounts.length === 0 && el("p", { class: "muted" }, "Not signed in."),
+    ...ctx.view.accounts.map((account) => accountEntry(ctx, account)),
+    el("h3", {}, ctx.view.accounts.some((a) => a.signed_in_as) ? "Add an account" : "Sign in"),
     form,
     el("h2", {}, "Sites you follow"),
     s.sites.length === 0 && el("p", { class: "muted" }, "Sign in to see your sites."),
     ...s.sites.map((site) =>
       checkbox(
-        { "data-testid": "follow", "data-site": site.id, "data-focus": `follow:${site.id}` },
+        {
+          "data-testid": "follow",
+          "data-site": site.id,
+          "data-account": site.account,
+          "data-focus": `follow:${site.account}:${site.id}`,
+        },
         site.followed,
-        site.name,
-        (follow) => ctx.run(actions.setFollow(site.id, follow)),
+        ctx.view.accounts.length > 1 ? `${site.name} (${hostOf(site.account)})` : site.name,
+        (follow) => ctx.run(actions.setFollow(site.account, site.id, follow)),
       ),
     ),
     el("h2", {}, "Notify me"),
@@ -211,6 +198,48 @@ export function settingsPanel(ctx: Ctx, s: SettingsView, previous: HTMLElement |
     toolbarSize(ctx, s),
     shortcutSetting(ctx, s, field("shortcut")),
   );
+}
+
+/** One service signed in to: who you are there and how, what to know of where the credential is, and Sign out. */
+function accountEntry(ctx: Ctx, account: AccountView): HTMLElement {
+  return el(
+    "div",
+    { class: "account", "data-testid": "account", "data-server": account.server },
+    account.signed_in_as
+      ? el(
+          "span",
+          { "data-testid": "signed-in-as" },
+          "Signed in to ",
+          el("strong", {}, hostOf(account.server)),
+          " as ",
+          el("strong", {}, account.signed_in_as),
+          account.signed_in_with ? " with your organisation's account" : " with a token",
+        )
+      : el(
+          "span",
+          { class: "muted" },
+          `${hostOf(account.server)}: ${account.message ?? "not signed in"}`,
+        ),
+    button(
+      { class: "quiet", "data-testid": "sign-out", "data-focus": `sign-out:${account.server}` },
+      "Sign out",
+      () => ctx.run(ctx.actions.signOut(account.server)),
+    ),
+    STORAGE[account.token_storage] && el("p", { class: "muted" }, STORAGE[account.token_storage]),
+    account.storage_warning &&
+      el("div", { class: "warning", role: "alert", "data-testid": "storage-warning" }, account.storage_warning),
+    account.server_warning &&
+      el("div", { class: "warning", role: "alert", "data-testid": "server-warning" }, account.server_warning),
+  );
+}
+
+/** A server's host (and port), as people name it. */
+function hostOf(server: string): string {
+  try {
+    return new URL(server).host;
+  } catch {
+    return server;
+  }
 }
 
 /** What a shortcut starts as when turned on: no app or desktop we know of takes it. */

@@ -22,7 +22,15 @@ export function sitesPanel(ctx: Ctx): HTMLElement {
   if (ctx.view.sites.length === 0) {
     panel.append(el("p", { class: "empty" }, "No sites to show. Choose the sites you follow in Settings."));
   }
-  for (const site of ctx.view.sites) panel.append(siteSection(ctx, site));
+  let account: string | null = null;
+  for (const site of ctx.view.sites) {
+    // Signed in to several services: each one's sites under its name.
+    if (site.account_label !== null && site.account !== account) {
+      account = site.account;
+      panel.append(el("h2", { class: "account-heading", "data-testid": "account-heading" }, site.account_label));
+    }
+    panel.append(siteSection(ctx, site));
+  }
   return panel;
 }
 
@@ -33,6 +41,7 @@ function siteSection(ctx: Ctx, site: SiteView): HTMLElement {
       class: ctx.ui.highlight === site.id ? "site highlight" : "site",
       "data-testid": "site",
       "data-site": site.id,
+      "data-account": site.account,
     },
     el("div", { class: "site-head" }, el("h2", {}, site.name), el("span", { class: "url" }, site.url)),
     toolbar(ctx, site),
@@ -80,7 +89,7 @@ function pageRow(ctx: Ctx, site: SiteView, row: PageRow, collapsed: boolean): HT
     { class: collapsed ? "page collapsed" : "page", "data-testid": "page", "data-path": row.path },
     toggle,
     el("span", { class: "title", title: row.path }, row.title),
-    el("span", { class: "avatars" }, ...people.map((p) => avatar(ctx, site.id, p, `page:${row.path}`))),
+    el("span", { class: "avatars" }, ...people.map((p) => avatar(ctx, site, p, `page:${row.path}`))),
   );
   li.style.setProperty("--depth", String(row.depth));
   return li;

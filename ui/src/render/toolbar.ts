@@ -17,7 +17,7 @@ export function toolbar(ctx: Ctx, site: SiteView): HTMLElement {
     bar.append(el("span", { class: "muted" }, "Nobody else here"));
     return bar;
   }
-  for (const p of site.toolbar) bar.append(avatar(ctx, site.id, p, "bar"));
+  for (const p of site.toolbar) bar.append(avatar(ctx, site, p, "bar"));
   if (site.overflow.length > 0) {
     const open = ctx.ui.expanded.has(site.id);
     bar.append(
@@ -50,7 +50,7 @@ export function everyoneList(ctx: Ctx, site: SiteView): HTMLElement {
       el(
         "li",
         {},
-        avatar(ctx, site.id, p, "list"),
+        avatar(ctx, site, p, "list"),
         el("span", { class: "name" }, p.name),
         el("span", { class: "muted" }, p.page_title),
       ),

@@ -243,7 +243,11 @@ mod tests {
         )
         .unwrap();
         store.import(&org).await.unwrap();
-        let listed = store.user_by_email("ann@contoso.test").await.unwrap().unwrap();
+        let listed = store
+            .user_by_email("ann@contoso.test")
+            .await
+            .unwrap()
+            .unwrap();
         let person = |subject: &str, email: &str, name: &str| DirectoryPerson {
             subject: subject.into(),
             email: email.into(),
