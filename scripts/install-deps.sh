@@ -7,12 +7,14 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 
 # Build: a C toolchain, and the GTK/WebKit libraries the tray app (Tauri) links against.
-# Tests: headless Chromium for the browser EventSource test; Xvfb, D-Bus, dunst and
+# Tests: headless Chromium for the browser EventSource test, and chromedriver to sign in with
+# it on an OpenID provider's pages; Xvfb, D-Bus, dunst and
 # WebKitWebDriver for the desktop test; busctl (from systemd) reads the tray's icon and menu
 # on the session bus; GNOME's settings (gsettings, dconf) for the tray's Do Not Disturb;
 # xdotool presses the tray's global shortcut; PostgreSQL and Redis for the multi-node tests.
 packages=(build-essential pkg-config curl ca-certificates file libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libssl-dev libxdo-dev libdbus-1-dev chromium
+  chromium-driver
   xvfb xauth x11-utils dbus dbus-x11 dunst libnotify-bin imagemagick webkit2gtk-driver
   libglib2.0-bin dconf-service gsettings-desktop-schemas xdotool systemd postgresql redis-server nodejs npm)
 missing=()

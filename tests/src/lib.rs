@@ -12,6 +12,7 @@ use copresence_client::{Client, Subscription, Update};
 use copresence_core::Event;
 use tokio::process::Child;
 
+pub mod chromium;
 pub mod cluster;
 pub mod desktop;
 pub mod launch;

@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use copresence_tests::chromium::Chromium;
 use copresence_tests::desktop::{Desktop, PhotoServer, Tray, TrayApp};
 use copresence_tests::oidc::{Account, OidcOptions, OidcProvider};
 use copresence_tests::{bin, TestServer, ORG};
@@ -120,19 +121,10 @@ async fn tray_signs_in() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let back = provider
-        .authorize(&authorization, "bo@contoso.test")
-        .await
-        .expect("Bo signs in at the provider");
-    let landed = reqwest::get(back.as_str())
-        .await
-        .expect("the tray app takes the browser back");
-    assert!(landed.status().is_success());
-    assert!(landed
-        .text()
-        .await
-        .unwrap()
-        .contains("go back to Copresence"));
+    let browser = Chromium::start().await;
+    browser
+        .sign_in(&authorization, "bo@contoso.test", "go back to Copresence")
+        .await;
 
     // Signed in: his account, the live roster, and notifications.
     let account = app.wait_for(r#"[data-testid="signed-in-as"]"#, wait).await;
