@@ -10,25 +10,51 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use copresence_client::signin::RenewedToken;
+use copresence_client::signin::{KeptSignIn, RenewedToken, SignInKeeper};
 use copresence_client::{Backoff, Client, SubscribeOptions};
 
 use crate::inbox::Inbox;
 use crate::model::{FeedEvent, Input, EXPIRED_SIGN_IN, REFUSED_TOKEN};
 use crate::secret::{self, Credential};
 
+/// The tray's kept sign-in for one server (keychain or private file). The app runs once per
+/// user (a second launch hands over to the first), so no other process renews it: the lock
+/// is only this process's.
+struct Keeper {
+    dir: PathBuf,
+    server: String,
+}
+
+impl SignInKeeper for Keeper {
+    fn lock(&self) -> std::io::Result<Box<dyn Send>> {
+        Ok(Box::new(()))
+    }
+
+    fn load(&self) -> Option<KeptSignIn> {
+        match secret::load(&self.dir, &self.server).credential {
+            Some(Credential::SignIn(sign_in)) => Some(*sign_in),
+            _ => None,
+        }
+    }
+
+    fn keep(&self, kept: &KeptSignIn) {
+        let credential = Credential::SignIn(Box::new(kept.clone()));
+        if let Err(error) = secret::store(&self.dir, &self.server, &credential) {
+            tracing::warn!(%error, "cannot keep the renewed sign-in");
+        }
+    }
+}
+
 /// A client of `server` with `credential`.
 fn client(dir: PathBuf, server: &str, credential: Credential) -> Result<Client, String> {
     let client = match credential {
         Credential::Token(token) => Client::new(server, &token),
         Credential::SignIn(sign_in) => {
-            let kept_for = server.to_owned();
-            let renewed = RenewedToken::new(*sign_in, move |renewed| {
-                let credential = Credential::SignIn(Box::new(renewed.clone()));
-                if let Err(error) = secret::store(&dir, &kept_for, &credential) {
-                    tracing::warn!(%error, "cannot keep the renewed sign-in");
-                }
-            });
+            let keeper = Keeper {
+                dir,
+                server: server.to_owned(),
+            };
+            let renewed = RenewedToken::new(*sign_in, Arc::new(keeper));
             renewed.and_then(|source| Client::with_token_source(server, Arc::new(source)))
         }
     };

@@ -491,6 +491,15 @@ async fn the_cli_signs_in_by_device_code_renews_its_sign_in_and_publishes() {
     .expect("Ann sees Cy join");
     assert_eq!(joined.user.name, "Cy Diaz");
 
+    // Two commands at once, both past the token's lifetime: one renews, the other takes what it
+    // kept. (Both spending the one refresh token would make the provider revoke the sign-in.)
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let (mut one, mut two) = (cli(&server, &config), cli(&server, &config));
+    let (first, second) = tokio::join!(output_of(one.arg("whoami")), output_of(two.arg("whoami")),);
+    assert!(first.0 && second.0, "{first:?} {second:?}");
+    let (ok, text) = output_of(cli(&server, &config).arg("sites")).await;
+    assert!(ok, "the sign-in survived two renewals at once: {text}");
+
     // Signed out, the CLI says how to sign in again.
     let (ok, text) = output_of(cli(&server, &config).arg("logout")).await;
     assert!(ok && text.contains("Signed out"), "{text}");

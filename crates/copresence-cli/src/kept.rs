@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use copresence_client::signin::KeptSignIn;
+use copresence_client::signin::{KeptSignIn, SignInKeeper};
 use sha2::Digest;
 
 const KEYCHAIN_SERVICE: &str = "copresence-cli";
@@ -42,6 +42,38 @@ pub fn store(dir: &Path, kept: &KeptSignIn) -> Result<String> {
     write_private(&path, &text)
         .with_context(|| format!("cannot keep the sign-in in {}", path.display()))?;
     Ok(format!("{} (readable only by you)", path.display()))
+}
+
+/// The sign-in kept for one server, as the client library renews it: under a lock file beside
+/// it, so two `copresence` commands never both spend the same refresh token.
+pub struct Keeper {
+    pub dir: PathBuf,
+    pub server: String,
+}
+
+impl SignInKeeper for Keeper {
+    fn lock(&self) -> std::io::Result<Box<dyn Send>> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = file_for(&self.dir, &self.server).with_extension("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        // Released when the file is closed, with the box.
+        file.lock()?;
+        Ok(Box::new(file))
+    }
+
+    fn load(&self) -> Option<KeptSignIn> {
+        load(&self.dir, &self.server)
+    }
+
+    fn keep(&self, kept: &KeptSignIn) {
+        if let Err(error) = store(&self.dir, kept) {
+            tracing::warn!(%error, "cannot keep the renewed sign-in");
+        }
+    }
 }
 
 /// Forget the sign-in kept for `server`, wherever it was.

@@ -133,12 +133,11 @@ fn connect(server: &config::Server) -> Result<(Client, String)> {
         "with your organisation's account ({})",
         kept.provider.issuer
     );
-    let dir = server.dir.clone();
-    let source = RenewedToken::new(kept, move |renewed| {
-        if let Err(error) = kept::store(&dir, renewed) {
-            tracing::warn!(%error, "cannot keep the renewed sign-in");
-        }
-    })?;
+    let keeper = kept::Keeper {
+        dir: server.dir.clone(),
+        server: server.server.clone(),
+    };
+    let source = RenewedToken::new(kept, Arc::new(keeper))?;
     Ok((
         Client::with_token_source(&server.server, Arc::new(source))?,
         how,

@@ -571,23 +571,36 @@ impl std::fmt::Debug for KeptSignIn {
     }
 }
 
+/// Where a kept sign-in lives between runs. Several processes of one user may hold it (two
+/// `copresence` commands at once): renewing happens under its lock, from what it holds at that
+/// moment — another process may have renewed it meanwhile (a rotating refresh token must not
+/// be used twice: providers then revoke the whole sign-in), or signed out.
+pub trait SignInKeeper: Send + Sync + 'static {
+    /// Hold the keeper for this process until the returned value is dropped. May block.
+    fn lock(&self) -> std::io::Result<Box<dyn Send>>;
+    /// What it holds now, if anything.
+    fn load(&self) -> Option<KeptSignIn>;
+    /// Keep `kept` instead.
+    fn keep(&self, kept: &KeptSignIn);
+}
+
 /// A [`TokenSource`](crate::TokenSource) from a kept sign-in: its token while it is good, a
-/// renewed one (kept again through `keep`) from a minute before it expires.
+/// renewed one (kept again through its [`SignInKeeper`]) from a minute before it expires.
 pub struct RenewedToken {
     signin: SignIn,
     kept: tokio::sync::Mutex<KeptSignIn>,
-    keep: Box<dyn Fn(&KeptSignIn) + Send + Sync>,
+    keeper: std::sync::Arc<dyn SignInKeeper>,
 }
 
 impl RenewedToken {
     pub fn new(
         kept: KeptSignIn,
-        keep: impl Fn(&KeptSignIn) + Send + Sync + 'static,
+        keeper: std::sync::Arc<dyn SignInKeeper>,
     ) -> Result<RenewedToken, Error> {
         Ok(RenewedToken {
             signin: SignIn::with_provider(kept.provider.clone())?,
             kept: tokio::sync::Mutex::new(kept),
-            keep: Box::new(keep),
+            keeper,
         })
     }
 }
@@ -599,11 +612,28 @@ impl crate::TokenSource for RenewedToken {
             if kept.tokens.expires_at - now_ms() > RENEW_BEFORE_MS {
                 return Ok(kept.tokens.bearer.clone());
             }
+            let keeper = self.keeper.clone();
+            let held = tokio::task::spawn_blocking(move || {
+                let guard = keeper.lock();
+                (guard, keeper.load())
+            })
+            .await
+            .map_err(|e| signin_error("cannot reach the kept sign-in", e))?;
+            let (guard, latest) = held;
+            let _guard = guard.map_err(|e| signin_error("cannot lock the kept sign-in", e))?;
+            let Some(latest) = latest else {
+                return Err(Error::SignedOut("signed out since".into()));
+            };
+            *kept = latest;
+            if kept.tokens.expires_at - now_ms() > RENEW_BEFORE_MS {
+                // Renewed by another process meanwhile.
+                return Ok(kept.tokens.bearer.clone());
+            }
             let refresh_token = kept.tokens.refresh_token.clone().ok_or_else(|| {
                 Error::SignedOut("the sign-in expired and cannot be renewed".into())
             })?;
             kept.tokens = self.signin.refresh(&refresh_token).await?;
-            (self.keep)(&kept);
+            self.keeper.keep(&kept);
             Ok(kept.tokens.bearer.clone())
         })
     }
