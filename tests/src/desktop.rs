@@ -618,6 +618,24 @@ impl TrayApp {
             .collect()
     }
 
+    /// Click the element matching a CSS selector, once it is there. The popup redraws parts of
+    /// itself as presence changes: an element found just before a redraw is gone by the click,
+    /// so the click is tried again on the element that replaced it.
+    pub async fn click(&self, css: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let element = self.wait_for(css, within).await;
+            match element.click().await {
+                Ok(()) => return,
+                Err(error) if Instant::now() < deadline => {
+                    eprintln!("clicking {css} again: {error}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("cannot click {css}: {error}"),
+            }
+        }
+    }
+
     /// Wait for an element matching a CSS selector.
     pub async fn wait_for(&self, css: &str, within: Duration) -> fantoccini::elements::Element {
         self.webdriver

@@ -95,16 +95,8 @@ async fn tray_signs_in() {
 
     // Settings → Sign in: the provider's page opens in the browser (the xdg-open stand-in
     // records it); Bo signs in there, and the browser is sent back to the tray app.
-    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for(r#"[data-testid="sign-in-account"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="tab-settings"]"#, wait).await;
+    app.click(r#"[data-testid="sign-in-account"]"#, wait).await;
     let deadline = std::time::Instant::now() + wait;
     let authorization = loop {
         if let Some(url) = app
@@ -144,29 +136,17 @@ async fn tray_signs_in() {
     // token: each one's sites under its name, notifications from both.
     let other = TestServer::start(&[]).await;
     let other_token = other.token("bo@contoso.test");
-    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="tab-settings"]"#, wait).await;
     let server_field = app.wait_for(r#"[data-testid="server"]"#, wait).await;
     server_field.clear().await.unwrap();
     server_field.send_keys(&other.url).await.unwrap();
-    app.wait_for(r#".with-token summary"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#".with-token summary"#, wait).await;
     app.wait_for(r#"[data-testid="token"]"#, wait)
         .await
         .send_keys(&other_token)
         .await
         .unwrap();
-    app.wait_for(r#"[data-testid="sign-in-token"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="sign-in-token"]"#, wait).await;
     let other_host = other.url.trim_start_matches("http://").to_owned();
     tray.wait_until("both services in the menu", wait, |t| {
         let menu = t.menu_labels();
@@ -177,11 +157,7 @@ async fn tray_signs_in() {
                 .count()
                 == 2
     });
-    app.wait_for(r#"[data-testid="tab-sites"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="tab-sites"]"#, wait).await;
     let headings = app
         .webdriver
         .find_all(Locator::Css(r#"[data-testid="account-heading"]"#))
@@ -195,22 +171,15 @@ async fn tray_signs_in() {
     assert_eq!(joined.summary, format!("{ZOE} joined Contoso Portal"));
 
     // Signed out of the second service: its sites go, the first's stay.
-    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for(
+    app.click(r#"[data-testid="tab-settings"]"#, wait).await;
+    app.click(
         &format!(
             r#"[data-testid="account"][data-server="{}"] [data-testid="sign-out"]"#,
             other.url
         ),
         wait,
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
     tray.wait_until("the second service gone", wait, |t| {
         let menu = t.menu_labels();
         !menu.iter().any(|l| l.starts_with(&other_host))
@@ -222,11 +191,7 @@ async fn tray_signs_in() {
     });
 
     // Signed out of the first too, Bo's sign-in is forgotten: the tray says so.
-    app.wait_for(r#"[data-testid="sign-out"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="sign-out"]"#, wait).await;
     tray.wait_until("signed out again", wait, |t| t.icon() == Some("error"));
     app.quit().await;
 }
@@ -269,16 +234,8 @@ async fn tray_end_to_end() {
         desktop.popup_visible(),
         "a shortcut acted before it was chosen"
     );
-    app.wait_for(r#"[data-testid="tab-settings"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for(r#"[data-testid="shortcut-enabled"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="tab-settings"]"#, wait).await;
+    app.click(r#"[data-testid="shortcut-enabled"]"#, wait).await;
     let shortcut = app.wait_for(r#"[data-testid="shortcut"]"#, wait).await;
     let deadline = std::time::Instant::now() + wait;
     while shortcut.prop("value").await.unwrap().as_deref() != Some("Alt+Shift+C") {
@@ -298,11 +255,7 @@ async fn tray_end_to_end() {
     desktop.wait_for_popup(false, wait);
     desktop.press("alt+shift+c");
     desktop.wait_for_popup(true, wait);
-    app.wait_for(r#"[data-testid="tab-sites"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="tab-sites"]"#, wait).await;
 
     // Zoë opens Pricing in her editor.
     let before = desktop.notifications().len();
@@ -362,16 +315,8 @@ async fn tray_end_to_end() {
             card.html(false).await.unwrap_or_default()
         );
     }
-    app.wait_for(r#"[data-testid="chat-teams"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for(r#"[data-testid="send-email"]"#, wait)
-        .await
-        .click()
-        .await
-        .unwrap();
+    app.click(r#"[data-testid="chat-teams"]"#, wait).await;
+    app.click(r#"[data-testid="send-email"]"#, wait).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while app.opened().len() < 2 && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
