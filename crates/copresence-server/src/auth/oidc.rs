@@ -264,6 +264,12 @@ impl OidcVerifier {
             .and_then(Value::as_i64)
             .ok_or_else(|| Rejected::Invalid("no exp".into()))?
             .saturating_mul(1000);
+        // To the millisecond, as the stream that ends at `exp` counts it (the JWT check counts
+        // whole seconds).
+        let leeway_ms = i64::try_from(self.leeway.as_millis()).unwrap_or(i64::MAX);
+        if expires_at.saturating_add(leeway_ms) <= crate::clock::now_ms() {
+            return Err(Rejected::Invalid("expired".into()));
+        }
         let (person, groups) =
             person_of(&data.claims, &self.claims).map_err(|e| Rejected::Invalid(e.to_string()))?;
         Ok(Verified {
