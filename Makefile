@@ -23,6 +23,10 @@ build: ui
 
 test: build
 	cd ui && npm test
+	# The TypeScript client (packages/client): the golden files it shares with the Rust client,
+	# and the client against the service just built (found where cargo put it).
+	cd packages/client && npm ci --no-audit --no-fund --loglevel=error && \
+	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm test
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
@@ -84,4 +88,4 @@ windows: ui
 
 clean:
 	$(CARGO) clean
-	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist
+	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist packages/client/dist packages/client/dist-test

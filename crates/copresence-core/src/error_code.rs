@@ -1,6 +1,7 @@
 //! The machine codes of the service's error answers (`{"error": {"code": …}}`), written once:
 //! the service emits them and every client matches them, so a renamed or new code is a change
-//! here that both sides see. A code this version does not know — from a newer service, or
+//! here that both sides see (and, for the TypeScript client, in `protocol/golden/error-codes.json`,
+//! which a test holds to this list). A code this version does not know — from a newer service, or
 //! derived by a client from a bare status — is kept as it came ([`ErrorCode::Other`]).
 
 use std::fmt;

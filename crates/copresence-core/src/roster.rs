@@ -8,6 +8,10 @@
 //! The server calls [`Roster::put_session`] and [`Roster::end_session`] to derive the events it
 //! publishes; clients call [`SiteState::apply`] with the events they receive. Both sides hold the
 //! same [`Roster`], so a client's view is the server's view, delayed by the network.
+//!
+//! The TypeScript client (`packages/client/src/roster.ts`) applies events by these rules too; the
+//! golden files in `protocol/golden/roster/` hold both to the same results, so a change here
+//! starts there.
 
 use serde::{Deserialize, Serialize};
 

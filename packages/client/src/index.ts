@@ -1,0 +1,32 @@
+/**
+ * `@copresence/client`: the Copresence protocol (docs/protocol.md) for browsers and Node ≥ 20.
+ *
+ * - {@link Client}: one method per REST endpoint.
+ * - {@link Feed}: the live event stream, resuming with `Last-Event-ID` and renewing its ticket.
+ * - {@link LiveState}, {@link applyToSite}: the sites' state kept current from the events, by
+ *   the Rust core's rules (held to them by the shared golden files in `protocol/golden/`).
+ * - {@link Presence}: an editor tab's session: join, heartbeat, move, save, leave.
+ * - {@link CopresenceError}, {@link ConflictError}: errors with the service's codes.
+ */
+
+export { Client, DEFAULT_TIMEOUT_MS, type ClientOptions, type TokenSource } from "./client.js";
+export { readEvent } from "./decode.js";
+export {
+  ConflictError,
+  CopresenceError,
+  SERVICE_ERROR_CODES,
+  type ClientErrorCode,
+  type ErrorCode,
+  type ServiceErrorCode,
+} from "./errors.js";
+export {
+  Feed,
+  type EventSourceClass,
+  type EventSourceLike,
+  type FeedOptions,
+  type FeedUpdate,
+} from "./feed.js";
+export { LiveState } from "./live.js";
+export { Presence, type PresenceOptions } from "./presence.js";
+export { applyToMembers, applyToSite } from "./roster.js";
+export * from "./types.js";
