@@ -223,20 +223,16 @@ fn bind_shortcut(app: &AppHandle, from: Option<&str>, to: Option<&str>) -> Resul
 async fn sign_in_with_account(app: AppHandle, dir: PathBuf, server: &str) -> Result<(), TrayError> {
     let info = signin::auth_info(server).await?;
     let signin = SignIn::new(&info)?;
+    // Only ever an https page (or one on this machine): `start_browser` checked it.
     let login = signin.start_browser().await?;
-    let url = login.url().to_string();
-    if check_provider_url(&url).is_err() {
-        return Err(TrayError::new(
-            ErrorCode::OpenFailed,
-            "the service names a sign-in page that is neither https nor on this machine",
-        ));
-    }
-    app.opener().open_url(&url, None::<&str>).map_err(|e| {
-        TrayError::new(
-            ErrorCode::OpenFailed,
-            format!("cannot open the browser: {e}"),
-        )
-    })?;
+    app.opener()
+        .open_url(login.url().as_str(), None::<&str>)
+        .map_err(|e| {
+            TrayError::new(
+                ErrorCode::OpenFailed,
+                format!("cannot open the browser: {e}"),
+            )
+        })?;
     let tokens = login.finish().await?;
     Client::new(server, &tokens.bearer)?.me().await?;
     let credential = Credential::SignIn(Box::new(KeptSignIn {
@@ -244,6 +240,11 @@ async fn sign_in_with_account(app: AppHandle, dir: PathBuf, server: &str) -> Res
         provider: signin.provider().clone(),
         tokens,
     }));
+    keep(dir, server, credential).await
+}
+
+/// Keep `credential` for `server` (the keychain may block).
+async fn keep(dir: PathBuf, server: &str, credential: Credential) -> Result<(), TrayError> {
     let server = server.to_owned();
     tokio::task::spawn_blocking(move || secret::store(&dir, &server, &credential))
         .await
@@ -267,29 +268,10 @@ async fn revoke(sign_in: KeptSignIn) {
     }
 }
 
-/// Whether the browser may be sent to `url`: the provider's page over https, or on this
-/// machine (a test's provider).
-fn check_provider_url(url: &str) -> Result<(), ()> {
-    let url = url::Url::parse(url).map_err(|_| ())?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback => Ok(()),
-        _ => Err(()),
-    }
-}
-
 /// Ask the server who `token` is; keep it only if the server knows it.
 async fn check_and_keep(dir: PathBuf, server: &str, token: String) -> Result<(), TrayError> {
-    let client = Client::new(server, &token)?;
-    client.me().await?;
-    let server = server.to_owned();
-    let credential = Credential::Token(token);
-    tokio::task::spawn_blocking(move || secret::store(&dir, &server, &credential))
-        .await
-        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))?
-        .map(|_| ())
-        .map_err(|e| TrayError::new(ErrorCode::TokenNotSaved, e.to_string()))
+    Client::new(server, &token)?.me().await?;
+    keep(dir, server, Credential::Token(token)).await
 }
 
 /// Hand a contact link to the operating system — only the two kinds this app builds.

@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use copresence_core::address::is_loopback;
 use copresence_core::photo::{check_photo_url, image_type, MAX_PHOTO_BYTES};
 
 /// How long one photo may take to arrive.
@@ -74,15 +75,6 @@ impl PhotoFetcher {
             bytes.extend_from_slice(&chunk);
         }
         data_url(&bytes).ok_or_else(|| "not a PNG, JPEG, GIF or WebP picture".to_owned())
-    }
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 

@@ -64,15 +64,10 @@ impl fmt::Debug for Client {
 /// everyone's presence would cross the network readable. `None` for `https://` and loopback.
 pub fn cleartext_warning(server_url: &str) -> Option<String> {
     let url = Url::parse(server_url.trim()).ok()?;
-    if url.scheme() != "http" {
+    if url.scheme() != "http" || url.host().is_none() {
         return None;
     }
-    let loopback = match url.host()? {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    };
-    (!loopback).then(|| {
+    (!copresence_core::address::is_loopback(&url)).then(|| {
         format!(
             "{} is reached over plain http://: your token and who is where cross the network \
              readable by anyone on the way; ask for an https:// address",

@@ -18,6 +18,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use copresence_core::address::is_https_or_loopback;
 use copresence_core::{AuthInfo, SignInProvider};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata,
@@ -119,19 +120,12 @@ struct ProviderEndpoints {
 /// Whether a provider's address may be used: https, or http on this machine only.
 pub fn check_url(address: &str) -> Result<Url, Error> {
     let url = Url::parse(address).map_err(|e| signin_error("not an address", e))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(Error::SignIn(format!(
+    if !is_https_or_loopback(&url) {
+        return Err(Error::SignIn(format!(
             "{address} is neither https nor on this machine: not signing in there"
-        ))),
+        )));
     }
+    Ok(url)
 }
 
 fn signin_error(what: &str, error: impl std::fmt::Display) -> Error {

@@ -10,7 +10,8 @@
 //! - [`lifetime`]: how long a session lives: TTL, streams that hold it, the reconnect grace.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
-//! - [`photo`]: where a profile photo may come from, and which bytes are a picture.
+//! - [`photo`]: where a profile photo may come from, and which bytes are a picture;
+//!   [`address`]: plain `http://` only to this machine.
 //! - [`membership`]: a site's members by e-mail, domain or directory group, and who matches.
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
@@ -21,6 +22,7 @@
 //! Times are milliseconds since the Unix epoch, passed in by the caller: the core never reads a
 //! clock.
 
+pub mod address;
 pub mod error_code;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

@@ -8,7 +8,9 @@
 //! server calls it, and only up to [`MAX_PHOTO_BYTES`] — so a hostile server can neither feed
 //! the popup something else nor make a tray hold a large download.
 
-use url::{Host, Url};
+use url::Url;
+
+use crate::address::is_https_or_loopback;
 
 /// The longest photo address taken.
 pub const MAX_PHOTO_URL_LEN: usize = 2048;
@@ -33,16 +35,8 @@ pub fn check_photo_url(address: &str) -> Result<Url, PhotoUrlError> {
         return Err(PhotoUrlError::TooLong);
     }
     let url = Url::parse(address).map_err(|e| PhotoUrlError::NotAUrl(e.to_string()))?;
-    let loopback = match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" if url.host().is_some() => {}
-        "http" if loopback => {}
-        _ => return Err(PhotoUrlError::NotHttps),
+    if !is_https_or_loopback(&url) {
+        return Err(PhotoUrlError::NotHttps);
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(PhotoUrlError::Credentials);

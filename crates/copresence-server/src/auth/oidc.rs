@@ -16,12 +16,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use copresence_core::address::is_https_or_loopback;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
-use url::{Host, Url};
+use url::Url;
 
 use super::claims::{person_of, ClaimNames};
 use crate::store::DirectoryPerson;
@@ -117,19 +118,12 @@ pub struct Verified {
 /// (a test's provider).
 pub fn check_provider_url(url: &str) -> Result<Url, String> {
     let parsed = Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    let loopback = match parsed.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match parsed.scheme() {
-        "https" => Ok(parsed),
-        "http" if loopback => Ok(parsed),
-        _ => Err(format!(
+    if !is_https_or_loopback(&parsed) {
+        return Err(format!(
             "{url:?}: an OpenID provider must be reached over https (http only on this machine)"
-        )),
+        ));
     }
+    Ok(parsed)
 }
 
 struct Keys {
