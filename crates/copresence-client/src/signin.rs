@@ -19,7 +19,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use copresence_core::address::is_https_or_loopback;
-use copresence_core::{AuthInfo, SignInProvider};
+use copresence_core::{AuthInfo, ProviderMetadata, SignInProvider};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata,
     CoreTokenResponse,
@@ -106,16 +106,6 @@ type MetadataClient = CoreClient<
     openidconnect::EndpointMaybeSet,
     openidconnect::EndpointMaybeSet,
 >;
-
-/// The endpoints a provider names for itself in its discovery document.
-#[derive(Deserialize)]
-struct ProviderEndpoints {
-    issuer: String,
-    #[serde(default)]
-    device_authorization_endpoint: Option<String>,
-    #[serde(default)]
-    revocation_endpoint: Option<String>,
-}
 
 /// Whether a provider's address may be used: https, or http on this machine only.
 pub fn check_url(address: &str) -> Result<Url, Error> {
@@ -305,12 +295,12 @@ impl SignIn {
     }
 
     /// The provider's own discovery document: the endpoints it names for itself.
-    async fn endpoints(&self) -> Result<ProviderEndpoints, Error> {
+    async fn endpoints(&self) -> Result<ProviderMetadata, Error> {
         let url = format!(
             "{}/.well-known/openid-configuration",
             self.provider.issuer.trim_end_matches('/')
         );
-        let endpoints: ProviderEndpoints = self
+        let endpoints: ProviderMetadata = self
             .http
             .get(&url)
             .send()

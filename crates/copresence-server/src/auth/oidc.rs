@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use copresence_core::address::is_https_or_loopback;
+pub use copresence_core::ProviderMetadata;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
 use url::Url;
@@ -69,23 +69,6 @@ pub struct OidcSettings {
     pub leeway: Duration,
     /// The least time between two readings of an issuer's keys.
     pub jwks_min_refresh: Duration,
-}
-
-/// What the provider's discovery document says (the parts this service and its clients use).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProviderMetadata {
-    pub issuer: String,
-    pub jwks_uri: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_authorization_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_session_endpoint: Option<String>,
 }
 
 /// Why a token was not taken (for the log: the caller is told only that it was not).
