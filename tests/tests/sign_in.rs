@@ -42,6 +42,15 @@ fn accounts() -> Vec<Account> {
     ]
 }
 
+/// The provider with [`accounts`], its access tokens good for `lifetime`.
+async fn provider_whose_tokens_last(lifetime: Duration) -> OidcProvider {
+    let options = OidcOptions {
+        access_token_ttl: lifetime,
+        ..OidcOptions::default()
+    };
+    OidcProvider::start(accounts(), options).await
+}
+
 async fn serve(provider: &OidcProvider, audience: &str, extra: &[&str]) -> TestServer {
     let mut args = vec![
         "--oidc-issuer",
@@ -276,14 +285,7 @@ async fn tokens_it_must_not_take_are_refused() {
     );
 
     // Expired.
-    let short = OidcProvider::start(
-        accounts(),
-        OidcOptions {
-            access_token_ttl: Duration::from_secs(2),
-            ..OidcOptions::default()
-        },
-    )
-    .await;
+    let short = provider_whose_tokens_last(Duration::from_secs(2)).await;
     let server = serve(&short, short.audience(), &[]).await;
     let soon_expired = short.login("ann@contoso.test").await.unwrap().access_token;
     assert!(!refused(&server, &soon_expired).await);
@@ -293,14 +295,7 @@ async fn tokens_it_must_not_take_are_refused() {
 
 #[tokio::test]
 async fn an_open_stream_ends_with_its_token_and_resumes_with_a_fresh_one_without_a_flap() {
-    let provider = OidcProvider::start(
-        accounts(),
-        OidcOptions {
-            access_token_ttl: Duration::from_secs(4),
-            ..OidcOptions::default()
-        },
-    )
-    .await;
+    let provider = provider_whose_tokens_last(Duration::from_secs(4)).await;
     let server = serve(&provider, provider.audience(), &["--reconnect-grace", "3s"]).await;
     let watcher = client(&server, &server.token("ann@contoso.test"));
     let mut watch = watcher.subscribe(copresence_client::SubscribeOptions::sites(["contoso"]));
@@ -396,14 +391,7 @@ async fn output_of(command: &mut tokio::process::Command) -> (bool, String) {
 async fn the_cli_signs_in_by_device_code_renews_its_sign_in_and_publishes() {
     use tokio::io::AsyncBufReadExt;
 
-    let provider = OidcProvider::start(
-        accounts(),
-        OidcOptions {
-            access_token_ttl: Duration::from_secs(3),
-            ..OidcOptions::default()
-        },
-    )
-    .await;
+    let provider = provider_whose_tokens_last(Duration::from_secs(3)).await;
     let server = serve(&provider, provider.audience(), &[]).await;
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("config.toml");
