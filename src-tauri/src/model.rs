@@ -225,8 +225,8 @@ pub struct Model {
     shortcut_problem: Option<String>,
     /// The shortcut actually bound now, which may differ from the kept one after a failure.
     bound_shortcut: Option<String>,
-    /// Profile photos fetched, by address, and every address asked for once (fetched, failed,
-    /// or on its way): each is fetched once while the app runs.
+    /// Profile photos fetched, by address, and every address looked at once (fetched, failed,
+    /// on its way, or not one to fetch): each is considered once while the app runs.
     photos: Photos,
     photos_asked: HashSet<String>,
     /// The last subscription number given out, to any account.
@@ -439,7 +439,8 @@ impl Model {
             let Some(address) = user.photo.as_deref() else {
                 continue;
             };
-            if check_photo_url(address).is_ok() && self.photos_asked.insert(address.to_owned()) {
+            // Each address is looked at once, taken or not: this runs on every event.
+            if self.photos_asked.insert(address.to_owned()) && check_photo_url(address).is_ok() {
                 effects.push(Effect::FetchPhoto {
                     address: address.to_owned(),
                 });
