@@ -36,6 +36,7 @@ fn epoch(node: &Node) -> &'static str {
                 let at = PutSession {
                     page: page.into(),
                     client: "fuzz".into(),
+                    title: None,
                 };
                 node.presence
                     .put_session("contoso", &ann, "ids", &at.page, &at.client)

@@ -22,7 +22,7 @@ use copresence_server::presence::memory::MemoryPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::ratelimit::{Rate, RateLimits, Rates};
 use copresence_server::revocation::Revocations;
-use copresence_server::store::Store;
+use copresence_server::store::{PageLimits, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -109,6 +109,10 @@ impl Node {
                     saves: generous(1_000_000),
                     tickets: generous(1_000_000),
                 }),
+                page_limits: PageLimits {
+                    per_user: 200,
+                    per_site: 5_000,
+                },
             };
             let router = http::router(state, &[]);
             (store, presence, router, ann, eve)

@@ -843,6 +843,54 @@ mod tests {
     }
 
     #[test]
+    fn a_page_an_editor_adds_shows_in_place_in_the_tree_without_a_reconnect() {
+        let mut model = signed_in_model();
+        let on_new_page = Update::Event(copresence_core::Event::Join {
+            site: "a".into(),
+            member: copresence_core::fixtures::member(2, "Ann", "/blog/new"),
+            at: NOW,
+        });
+        model.apply(feed(on_new_page), now());
+        let rows = |model: &Model| -> Vec<(String, String, usize, Vec<String>)> {
+            model.view(NOW).sites[0]
+                .pages
+                .iter()
+                .map(|row| {
+                    let here = row.here.iter().map(|p| p.name.clone()).collect();
+                    (row.path.clone(), row.title.clone(), row.depth, here)
+                })
+                .collect()
+        };
+        assert_eq!(
+            rows(&model),
+            [("/".into(), "Home".into(), 0, vec!["Ann".into()])],
+            "on a page the tree does not have yet: shown on the nearest one above"
+        );
+
+        let added = Update::Event(copresence_core::Event::Pages {
+            site: "a".into(),
+            added: vec![copresence_core::Page {
+                path: "/blog/new".into(),
+                title: "New post".into(),
+            }],
+            at: NOW,
+        });
+        let effects = model.apply(feed(added), now());
+        assert!(effects.is_empty(), "a new page is not a notification");
+        assert_eq!(
+            rows(&model),
+            [
+                ("/".into(), "Home".into(), 0, vec![]),
+                ("/blog/new".into(), "New post".into(), 1, vec!["Ann".into()]),
+            ],
+            "the page in place, with Ann on it"
+        );
+        let ann = &model.view(NOW).sites[0].toolbar[0];
+        assert_eq!(ann.page_title, "New post");
+        assert_eq!(model.view(NOW).status.connection, Connection::Connected);
+    }
+
+    #[test]
     fn a_refused_token_signs_out_and_forgets_the_roster() {
         let mut model = signed_in_model();
         let refused = copresence_client::Error::Api {

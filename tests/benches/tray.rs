@@ -246,6 +246,7 @@ async fn main() {
                 &PutSession {
                     page: "/pricing".into(),
                     client: "bench".into(),
+                    title: None,
                 },
             )
             .await

@@ -17,6 +17,7 @@ fn at(page: &str) -> PutSession {
     PutSession {
         page: page.into(),
         client: "studio".into(),
+        title: None,
     }
 }
 
@@ -177,8 +178,13 @@ async fn import_prune_removes_what_the_file_no_longer_lists_with_a_dry_run_first
     let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
     first_snapshot(&mut watch).await;
 
-    // Bo is no longer a member, Pricing is gone, and Dee is no longer a user.
+    // Bo is no longer a member, Pricing is gone (and the site takes no pages from its editors,
+    // so opening Pricing does not bring it back), and Dee is no longer a user.
     let pruned = ORG
+        .replace(
+            r#"url = "https://contoso.example""#,
+            "url = \"https://contoso.example\"\nopen_pages = false",
+        )
         .replace(
             r#"members = ["ann@contoso.test", "bo@contoso.test", "z?o&e#%@contoso.test"]"#,
             r#"members = ["ann@contoso.test", "z?o&e#%@contoso.test"]"#,

@@ -215,6 +215,7 @@ fn at(page: &str) -> PutSession {
     PutSession {
         page: page.into(),
         client: "cli".into(),
+        title: None,
     }
 }
 

@@ -28,6 +28,7 @@ async fn a_broken_stream_resumes_with_exactly_the_missed_events() {
         &PutSession {
             page: "/".into(),
             client: "studio".into(),
+            title: None,
         },
     )
     .await
@@ -44,6 +45,7 @@ async fn a_broken_stream_resumes_with_exactly_the_missed_events() {
         &PutSession {
             page: "/products".into(),
             client: "studio".into(),
+            title: None,
         },
     )
     .await

@@ -16,6 +16,7 @@ fn at(page: &str) -> PutSession {
     PutSession {
         page: page.into(),
         client: "studio".into(),
+        title: None,
     }
 }
 

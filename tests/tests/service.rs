@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use copresence_client::{SubscribeOptions, Update};
-use copresence_core::{Event, LeaveReason, PutSession, SaveRequest};
-use copresence_tests::{events_within, first_snapshot, next_event, open_raw, TestServer};
+use copresence_client::{LiveState, SubscribeOptions, Update};
+use copresence_core::{Event, LeaveReason, Page, PutSession, SaveRequest};
+use copresence_tests::{events_within, first_snapshot, next_event, open_raw, TestServer, ORG};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest_eventsource::{Event as SseEvent, EventSource};
@@ -16,7 +16,20 @@ fn at(page: &str) -> PutSession {
     PutSession {
         page: page.into(),
         client: "studio".into(),
+        title: None,
     }
+}
+
+/// A session on `page` with its title, for a page the site may not have yet.
+fn titled(page: &str, title: &str) -> PutSession {
+    PutSession {
+        title: Some(title.into()),
+        ..at(page)
+    }
+}
+
+fn paths(pages: &[Page]) -> Vec<&str> {
+    pages.iter().map(|p| p.path.as_str()).collect()
 }
 
 #[tokio::test]
@@ -378,11 +391,32 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
             "payload_too_large",
         ),
         (
-            http.put(&session)
+            http.post(url("/v1/sites/contoso/saves"))
                 .bearer_auth(&token)
-                .json(&serde_json::json!({"page": "/nope", "client": "studio"})),
+                .json(&serde_json::json!({"page": "/nope", "base_version": 1})),
             StatusCode::BAD_REQUEST,
             "unknown_page",
+        ),
+        (
+            http.put(&session)
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"page": "/fresh", "title": "two\nlines"})),
+            StatusCode::BAD_REQUEST,
+            "invalid_title",
+        ),
+        (
+            http.put(&session)
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"page": "/fresh", "title": "t".repeat(201)})),
+            StatusCode::BAD_REQUEST,
+            "invalid_title",
+        ),
+        (
+            http.put(&session)
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"page": "/fresh", "title": 7})),
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
         ),
         (
             http.put(&session)
@@ -436,6 +470,13 @@ async fn bad_requests_get_clear_errors_and_lose_nothing() {
 
     let site = ann.site("contoso").await.unwrap();
     assert_eq!(site.version, 1, "the save survived");
+    assert!(
+        site.pages
+            .iter()
+            .all(|p| p.path != "/fresh" && p.path != "/nope"),
+        "no page was added: {:?}",
+        site.pages
+    );
     let me = site
         .members
         .member(ann.me().await.unwrap().user.id)
@@ -580,4 +621,219 @@ async fn a_vanished_server_is_reported_and_the_subscription_recovers() {
             .expect("the subscription reconnects by itself once the server is back");
         assert_eq!(sites[0].site.id, "contoso");
     }
+}
+
+#[tokio::test]
+async fn a_page_an_editor_opens_joins_the_tree_of_everyone_on_the_site() {
+    let server = TestServer::start(&[]).await;
+    let ann = server.client("ann@contoso.test");
+    let bo = server.client("bo@contoso.test");
+    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
+    let mut live = LiveState::new();
+    live.replace(first_snapshot(&mut watch).await);
+
+    let joined = bo
+        .put_session(
+            "contoso",
+            "tab",
+            &titled("/products/compare", "Compare plans"),
+        )
+        .await
+        .expect("a page the site does not have yet is added as it is opened");
+    assert_eq!(joined.session.page, "/products/compare");
+    let events = events_within(&mut watch, Duration::from_millis(1500)).await;
+    let names: Vec<&str> = events.iter().map(Event::name).collect();
+    assert_eq!(
+        names,
+        ["pages", "join"],
+        "the page first, then who is on it"
+    );
+    match &events[0] {
+        Event::Pages { site, added, .. } => {
+            assert_eq!(site, "contoso");
+            assert_eq!(
+                added,
+                &[Page {
+                    path: "/products/compare".into(),
+                    title: "Compare plans".into(),
+                }]
+            );
+        }
+        other => panic!("expected the new page, got {other:?}"),
+    }
+    for event in &events {
+        live.apply_event(event);
+    }
+    let held = live.site("contoso").unwrap();
+    assert_eq!(
+        paths(&held.pages),
+        ["/", "/products", "/products/compare", "/products/pricing"],
+        "in place in the tree"
+    );
+
+    // Opening it again, or under another title, adds nothing and says nothing.
+    ann.put_session(
+        "contoso",
+        "a",
+        &titled("/products/compare", "Another title"),
+    )
+    .await
+    .unwrap();
+    let again = events_within(&mut watch, Duration::from_millis(800)).await;
+    let names: Vec<&str> = again.iter().map(Event::name).collect();
+    assert_eq!(names, ["join"], "{again:?}");
+
+    // A fresh snapshot (on any node) and the site's state have it, as the stream left it.
+    let mut fresh = bo.subscribe(SubscribeOptions::sites(["contoso"]));
+    let snapshot = first_snapshot(&mut fresh).await;
+    assert_eq!(snapshot[0].pages, held.pages);
+    assert_eq!(ann.site("contoso").await.unwrap().pages, held.pages);
+
+    // Without a title, a page is named by its path.
+    bo.put_session("contoso", "tab", &at("/blog"))
+        .await
+        .unwrap();
+    let site = bo.site("contoso").await.unwrap();
+    let blog = site.pages.iter().find(|p| p.path == "/blog").unwrap();
+    assert_eq!(
+        copresence_core::pages::title_of(&site.pages, &blog.path),
+        "/blog"
+    );
+}
+
+#[tokio::test]
+async fn a_site_closed_to_its_editors_refuses_pages_it_does_not_have() {
+    let org = ORG.replace(
+        r#"url = "https://contoso.example""#,
+        "url = \"https://contoso.example\"\nopen_pages = false",
+    );
+    let server = TestServer::start_with_org(&org, &[]).await;
+    let ann = server.client("ann@contoso.test");
+    let bo = server.client("bo@contoso.test");
+    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
+    let before = first_snapshot(&mut watch).await;
+
+    let refused = bo
+        .put_session("contoso", "tab", &titled("/new", "New"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(400), "unknown_page")
+    );
+    assert!(
+        events_within(&mut watch, Duration::from_millis(800))
+            .await
+            .is_empty(),
+        "nothing to announce"
+    );
+    let site = ann.site("contoso").await.unwrap();
+    assert_eq!(site.pages, before[0].pages);
+    assert!(site.members.is_empty(), "no session was opened");
+    bo.put_session("contoso", "tab", &at("/products"))
+        .await
+        .expect("a page it lists is opened as ever");
+}
+
+#[tokio::test]
+async fn pages_past_a_cap_are_refused_and_nothing_is_lost() {
+    // Contoso lists three pages: with Bo's two and one of Ann's it holds six, its most.
+    let server =
+        TestServer::start(&["--max-pages-per-user", "2", "--max-pages-per-site", "6"]).await;
+    let ann = server.client("ann@contoso.test");
+    let bo = server.client("bo@contoso.test");
+    for page in ["/a", "/b"] {
+        bo.put_session("contoso", "tab", &at(page)).await.unwrap();
+    }
+    let refused = bo
+        .put_session("contoso", "tab", &at("/c"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(400), "too_many_pages")
+    );
+    ann.put_session("contoso", "a", &at("/c"))
+        .await
+        .expect("the cap is per user");
+    let full = ann
+        .put_session("contoso", "a", &at("/d"))
+        .await
+        .unwrap_err();
+    assert_eq!(full.code(), "too_many_pages");
+
+    let site = ann.site("contoso").await.unwrap();
+    assert_eq!(
+        paths(&site.pages),
+        ["/", "/a", "/b", "/c", "/products", "/products/pricing"]
+    );
+    let bos = site
+        .members
+        .members()
+        .iter()
+        .find(|m| m.user.name == "Bo Chen");
+    assert_eq!(
+        bos.unwrap().sessions[0].page,
+        "/b",
+        "a refused move leaves the session where it was"
+    );
+    bo.put_session("contoso", "tab", &at("/a"))
+        .await
+        .expect("pages the site has are opened as ever");
+}
+
+#[tokio::test]
+async fn editors_opening_one_new_page_at_once_add_it_once() {
+    let server = TestServer::start(&[]).await;
+    let ann = server.client("ann@contoso.test");
+    let bo = server.client("bo@contoso.test");
+    let mut watch = ann.subscribe(SubscribeOptions::sites(["contoso"]));
+    first_snapshot(&mut watch).await;
+
+    let opening = (0..8).map(|i| {
+        let (client, who) = if i % 2 == 0 { (&ann, "a") } else { (&bo, "b") };
+        let session = format!("{who}{i}");
+        async move {
+            client
+                .put_session("contoso", &session, &titled("/launch", "Launch"))
+                .await
+        }
+    });
+    for opened in futures_util::future::join_all(opening).await {
+        opened.expect("every editor opens the page");
+    }
+    let events = events_within(&mut watch, Duration::from_millis(1500)).await;
+    let added: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Pages { .. }))
+        .collect();
+    assert_eq!(added.len(), 1, "one page, announced once: {events:?}");
+    let site = ann.site("contoso").await.unwrap();
+    assert_eq!(site.pages.iter().filter(|p| p.path == "/launch").count(), 1);
+    assert_eq!(site.members.session_count(), 8);
+}
+
+#[tokio::test]
+async fn a_resumed_stream_replays_the_pages_it_missed() {
+    let server = TestServer::start(&[]).await;
+    let ticket = server
+        .client("ann@contoso.test")
+        .ticket()
+        .await
+        .unwrap()
+        .ticket;
+    let bo = server.client("bo@contoso.test");
+    let url = format!("{}/v1/events?ticket={ticket}", server.url);
+    let (source, first) = open_raw(&url, None).await;
+    assert_eq!(first.len(), 1);
+    let cursor = first[0].0.clone();
+    drop(source);
+
+    bo.put_session("contoso", "t", &titled("/missed", "Missed"))
+        .await
+        .unwrap();
+
+    let (_source, replayed) = open_raw(&url, Some(&cursor)).await;
+    let names: Vec<&str> = replayed.iter().map(|(_, name)| name.as_str()).collect();
+    assert_eq!(names, ["pages", "join"]);
 }

@@ -89,6 +89,7 @@ fn at(page: &str) -> PutSession {
     PutSession {
         page: page.into(),
         client: "studio".into(),
+        title: None,
     }
 }
 

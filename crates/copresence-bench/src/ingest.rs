@@ -70,6 +70,7 @@ async fn measure(url: &str, org: &Organisation, plan: &Plan) -> Result<Ingest> {
             let body = PutSession {
                 page: "/".to_owned(),
                 client: "bench".to_owned(),
+                title: None,
             };
             let mut joined = Ok(());
             for session in &sessions {

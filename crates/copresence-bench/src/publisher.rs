@@ -53,6 +53,7 @@ impl Publisher {
                 let body = PutSession {
                     page: format!("{prefix}0"),
                     client: CLIENT.to_owned(),
+                    title: None,
                 };
                 client
                     .put_session(site, SESSION, &body)
@@ -73,6 +74,7 @@ impl Publisher {
                 let body = PutSession {
                     page,
                     client: CLIENT.to_owned(),
+                    title: None,
                 };
                 client
                     .put_session(site, SESSION, &body)

@@ -74,7 +74,8 @@ pub enum Command {
         session: Option<String>,
     },
 
-    /// Join a site on a page and stay present until Ctrl-C
+    /// Join a site on a page and stay present until Ctrl-C (a page the site does not have yet is
+    /// added to it, when the site takes pages from its editors)
     Join {
         /// Site id
         site: String,
@@ -89,6 +90,11 @@ pub enum Command {
         /// Client name shown to others
         #[arg(long, value_name = "NAME", default_value = "cli")]
         client: String,
+
+        /// The page's title, should the site not have the page yet: a site that takes pages
+        /// from its editors adds it under this title [default: none, named by its path]
+        #[arg(long, value_name = "TITLE")]
+        title: Option<String>,
 
         /// Publish once and exit without leaving (the session then expires by itself)
         #[arg(long)]
@@ -167,7 +173,14 @@ mod tests {
         let cli = Cli::try_parse_from(["copresence", "join", "s", "/"]).unwrap();
         assert!(matches!(
             cli.command,
-            Command::Join { ref client, once: false, session: None, .. } if client == "cli"
+            Command::Join { ref client, once: false, session: None, title: None, .. } if client == "cli"
+        ));
+        let titled =
+            Cli::try_parse_from(["copresence", "join", "s", "/new", "--title", "New page"])
+                .unwrap();
+        assert!(matches!(
+            titled.command,
+            Command::Join { title: Some(ref title), .. } if title == "New page"
         ));
     }
 }

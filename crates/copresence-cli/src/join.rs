@@ -8,7 +8,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{anyhow, Context, Result};
 use copresence_client::{Backoff, Client};
 use copresence_core::{
-    validate_client, validate_page_path, validate_session_id, PutSession, SessionState,
+    validate_client, validate_page_path, validate_page_title, validate_session_id, PutSession,
+    SessionState,
 };
 
 use crate::commands::explain;
@@ -25,6 +26,8 @@ pub struct JoinArgs {
     pub page: String,
     pub session: Option<String>,
     pub client: String,
+    /// The page's title, for a page the site adds when it is opened.
+    pub title: Option<String>,
     pub once: bool,
 }
 
@@ -34,15 +37,20 @@ pub async fn run(client: &Client, out: &mut Out, args: JoinArgs) -> Result<ExitC
         page,
         session,
         client: client_name,
+        title,
         once,
     } = args;
     validate_page_path(&page).map_err(|e| anyhow!("{page:?}: {e}"))?;
+    if let Some(title) = &title {
+        validate_page_title(title).map_err(|e| anyhow!("{title:?}: {e}"))?;
+    }
     validate_client(&client_name).map_err(|e| anyhow!("{client_name:?}: {e}"))?;
     let session = session.unwrap_or_else(new_session_id);
     validate_session_id(&session).map_err(|e| anyhow!("{session:?}: {e}"))?;
     let body = PutSession {
         page: page.clone(),
         client: client_name,
+        title,
     };
 
     let state = client

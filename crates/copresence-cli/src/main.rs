@@ -96,6 +96,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             page,
             session,
             client: client_name,
+            title,
             once,
         } => {
             let args = join::JoinArgs {
@@ -103,6 +104,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 page,
                 session,
                 client: client_name,
+                title,
                 once,
             };
             join::run(&client, &mut out, args).await

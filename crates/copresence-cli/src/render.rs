@@ -101,7 +101,10 @@ pub fn event(live: &LiveState, event: &Event) -> Option<String> {
     let pages = live.site(site).map_or(&[][..], |s| s.pages.as_slice());
     let at = match event {
         Event::Saved { save, .. } => save.at,
-        Event::Join { at, .. } | Event::Move { at, .. } | Event::Leave { at, .. } => *at,
+        Event::Join { at, .. }
+        | Event::Move { at, .. }
+        | Event::Leave { at, .. }
+        | Event::Pages { at, .. } => *at,
         Event::Snapshot { .. } => return None,
     };
     let what = event_text(pages, event)?;
@@ -181,6 +184,24 @@ pub fn event_text(pages: &[Page], event: &Event) -> Option<String> {
                 text.push_str(" (overwrote)");
             }
             text
+        }
+        Event::Pages { added, .. } => {
+            // Only what is new to the pages held: a page already seen is no news.
+            let new: Vec<String> = added
+                .iter()
+                .filter(|added| !pages.iter().any(|held| held.path == added.path))
+                .map(
+                    |added| match page(std::slice::from_ref(added), &added.path) {
+                        title if title == added.path => title,
+                        title => format!("{title} ({})", added.path),
+                    },
+                )
+                .collect();
+            match new.len() {
+                0 => return None,
+                1 => format!("new page {}", new[0]),
+                _ => format!("new pages {}", new.join(", ")),
+            }
         }
     };
     Some(text)
@@ -359,6 +380,36 @@ mod tests {
             event_text(&[], &save(true)).unwrap(),
             "Bo Chen saved /pricing → version 7 (overwrote)"
         );
+    }
+
+    #[test]
+    fn new_pages_are_named_once_with_their_paths() {
+        let pages = pages();
+        let added = |list: &[(&str, &str)]| Event::Pages {
+            site: "s".into(),
+            added: list
+                .iter()
+                .map(|(path, title)| Page {
+                    path: (*path).into(),
+                    title: (*title).into(),
+                })
+                .collect(),
+            at: 1,
+        };
+        assert_eq!(
+            event_text(&pages, &added(&[("/compare", "Compare plans")])).unwrap(),
+            "new page Compare plans (/compare)"
+        );
+        assert_eq!(
+            event_text(&pages, &added(&[("/blog", ""), ("/products", "Products")])).unwrap(),
+            "new page /blog",
+            "a page already held is no news"
+        );
+        assert_eq!(
+            event_text(&pages, &added(&[("/a", "A"), ("/b", "")])).unwrap(),
+            "new pages A (/a), /b"
+        );
+        assert!(event_text(&pages, &added(&[("/products", "Products")])).is_none());
     }
 
     #[test]

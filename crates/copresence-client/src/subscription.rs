@@ -12,7 +12,7 @@ use std::pin::{pin, Pin};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use copresence_core::{Event, SiteState};
+use copresence_core::{Event, SiteState, EVENT_NAMES};
 use futures_util::{Stream, StreamExt};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 use reqwest_eventsource::retry::Never;
@@ -31,9 +31,6 @@ const CHANNEL_CAPACITY: usize = 64;
 
 /// The longest `Retry-After` honoured: a confused proxy must not silence a client for hours.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
-
-/// The SSE event names of the protocol; any other name is ignored, for forward compatibility.
-const KNOWN_EVENTS: [&str; 5] = ["snapshot", "join", "move", "leave", "saved"];
 
 static LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
@@ -314,7 +311,8 @@ impl Update {
     /// skipped (unknown event names, data that does not decode). Whatever a server sends, this
     /// decides without panicking: the `client_events` fuzz target holds it to that.
     pub fn from_message(name: &str, data: &str) -> Option<Update> {
-        if !KNOWN_EVENTS.contains(&name) {
+        // Any other name is ignored, for forward compatibility.
+        if !EVENT_NAMES.contains(&name) {
             tracing::debug!(event = name, "ignoring an event of an unknown kind");
             return None;
         }

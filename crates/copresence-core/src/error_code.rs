@@ -64,12 +64,16 @@ error_codes! {
     InvalidClient = "invalid_client",
     /// 400: a page path that is not absolute, too long or not printable.
     InvalidPage = "invalid_page",
+    /// 400: a page title that is too long or not on one line.
+    InvalidTitle = "invalid_title",
     /// 400: a site id outside its alphabet or length.
     InvalidSiteId = "invalid_site_id",
     /// 400: the site has no such page.
     UnknownPage = "unknown_page",
     /// 400: more sites than one stream or ticket may follow.
     TooManySites = "too_many_sites",
+    /// 400: a new page past a cap on the pages a site's editors may add (per user, per site).
+    TooManyPages = "too_many_pages",
     /// 415: a body without a JSON content type.
     UnsupportedMediaType = "unsupported_media_type",
     /// 413: a body over the limit.

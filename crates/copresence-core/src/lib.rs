@@ -5,8 +5,8 @@
 //!   what a caller may send.
 //! - [`roster`]: a site's live state (users → sessions → page) and the one place where join, move
 //!   and leave are derived from session changes — the server derives, clients apply.
-//! - [`pages`]: the page tree built from paths, and the roll-up that shows who is under a
-//!   collapsed parent page.
+//! - [`pages`]: the page tree built from paths, the roll-up that shows who is under a
+//!   collapsed parent page, and how a page added by an editor joins a site's pages.
 //! - [`lifetime`]: how long a session lives: TTL, streams that hold it, the reconnect grace.
 //! - [`toolbar`]: who appears in a site's avatar toolbar and how many hide behind "+N".
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.

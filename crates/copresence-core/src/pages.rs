@@ -40,6 +40,22 @@ fn shown_title<'a>(title: &'a str, path: &'a str) -> &'a str {
     }
 }
 
+/// Add `page` to a site's pages (kept in path order) unless one with its path is there already,
+/// whose title then stays: the rule for a `pages` event. It gives the same list however often a
+/// page is added and in whatever order additions arrive, so a page seen both in a snapshot and in
+/// the stream, or announced by two nodes at once, is there once. Returns whether it was added.
+pub fn add_page(pages: &mut Vec<Page>, page: &Page) -> bool {
+    if pages.iter().any(|held| held.path == page.path) {
+        return false;
+    }
+    let at = pages
+        .iter()
+        .position(|held| held.path > page.path)
+        .unwrap_or(pages.len());
+    pages.insert(at, page.clone());
+    true
+}
+
 /// The path one level up: `/a/b` → `/a`, `/a` → `/`, `/` → none.
 pub fn parent_path(path: &str) -> Option<&str> {
     let trimmed = path.trim_end_matches('/');
@@ -205,6 +221,35 @@ mod tests {
             assert_eq!(title_of(&listed, path), called);
             assert_eq!(tree.title(path), called);
         }
+    }
+
+    #[test]
+    fn an_added_page_goes_in_path_order_once_whatever_the_order_of_arrival() {
+        let page = |path: &str, title: &str| Page {
+            path: path.into(),
+            title: title.into(),
+        };
+        let start = vec![page("/", "Home"), page("/products", "Products")];
+        let compare = page("/products/compare", "Compare");
+        let blog = page("/blog", "Blog");
+        let mut one = start.clone();
+        assert!(add_page(&mut one, &compare));
+        assert!(add_page(&mut one, &blog));
+        let mut other = start.clone();
+        assert!(add_page(&mut other, &blog));
+        assert!(add_page(&mut other, &compare));
+        assert!(
+            !add_page(&mut other, &compare),
+            "a second time adds nothing"
+        );
+        assert!(
+            !add_page(&mut other, &page("/blog", "Another title")),
+            "a listed page keeps its title"
+        );
+        assert_eq!(one, other);
+        let paths: Vec<&str> = one.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["/", "/blog", "/products", "/products/compare"]);
+        assert_eq!(one[1].title, "Blog");
     }
 
     #[test]

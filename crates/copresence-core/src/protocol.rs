@@ -18,6 +18,8 @@ pub const MAX_SESSION_ID_LEN: usize = 128;
 pub const MAX_CLIENT_LEN: usize = 64;
 /// Longest page path.
 pub const MAX_PAGE_LEN: usize = 1024;
+/// Longest page title, in characters: a title names a page in a tree row and a notification.
+pub const MAX_PAGE_TITLE_LEN: usize = 200;
 /// Longest site id.
 pub const MAX_SITE_ID_LEN: usize = 64;
 /// Most `site=` filters one event stream may carry (repeats count once).
@@ -177,6 +179,10 @@ pub struct PutSession {
     pub page: String,
     #[serde(default = "default_client")]
     pub client: String,
+    /// The page's title, for a page the site does not have yet: a site that takes pages from
+    /// its editors adds it with this title. Ignored for a page the site has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
 
 fn default_client() -> String {
@@ -297,7 +303,19 @@ pub enum Event {
     },
     /// Someone saved the site: its version moved on.
     Saved { site: String, save: SaveRecord },
+    /// Pages were added to the site's page tree (an editor opened a page the site did not have
+    /// yet). Applied as "add each page whose path is not there", so it leaves the same tree
+    /// however often and in whatever order it arrives ([`crate::pages::add_page`]).
+    Pages {
+        site: String,
+        added: Vec<Page>,
+        at: i64,
+    },
 }
+
+/// The SSE event names of `GET /v1/events`, as [`Event::name`] gives them: a client ignores any
+/// other name, for forward compatibility.
+pub const EVENT_NAMES: [&str; 6] = ["snapshot", "join", "move", "leave", "saved", "pages"];
 
 impl Event {
     /// The SSE event name.
@@ -308,6 +326,7 @@ impl Event {
             Event::Move { .. } => "move",
             Event::Leave { .. } => "leave",
             Event::Saved { .. } => "saved",
+            Event::Pages { .. } => "pages",
         }
     }
 
@@ -318,7 +337,8 @@ impl Event {
             Event::Join { site, .. }
             | Event::Move { site, .. }
             | Event::Leave { site, .. }
-            | Event::Saved { site, .. } => Some(site),
+            | Event::Saved { site, .. }
+            | Event::Pages { site, .. } => Some(site),
         }
     }
 }
@@ -334,6 +354,8 @@ pub enum InvalidInput {
     PagePath,
     #[error("site id must be 1 to {MAX_SITE_ID_LEN} characters of lowercase letters, digits, '-' or '_'")]
     SiteId,
+    #[error("page title must be at most {MAX_PAGE_TITLE_LEN} characters, none of them control characters")]
+    PageTitle,
 }
 
 /// A session id is chosen by the client and appears in URLs and logs: keep it to a safe alphabet.
@@ -360,6 +382,13 @@ pub fn validate_page_path(path: &str) -> Result<(), InvalidInput> {
     let ok =
         path.starts_with('/') && path.len() <= MAX_PAGE_LEN && !path.chars().any(char::is_control);
     ok.then_some(()).ok_or(InvalidInput::PagePath)
+}
+
+/// A page title is shown as text wherever the page is named: short, on one line. Empty is
+/// allowed: the page is then named by its path ([`crate::pages::title_of`]).
+pub fn validate_page_title(title: &str) -> Result<(), InvalidInput> {
+    let ok = title.chars().count() <= MAX_PAGE_TITLE_LEN && !title.chars().any(char::is_control);
+    ok.then_some(()).ok_or(InvalidInput::PageTitle)
 }
 
 /// Site ids are slugs: they appear in URLs and in `?site=` filters.
@@ -393,6 +422,41 @@ mod tests {
         assert!(validate_client(" ").is_err());
         assert!(validate_client("a\nb").is_err());
         assert!(validate_client(&"c".repeat(MAX_CLIENT_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn page_titles_are_short_and_on_one_line() {
+        assert!(validate_page_title("").is_ok());
+        assert!(validate_page_title("Compare plans — 2027 ✓").is_ok());
+        assert!(validate_page_title(&"é".repeat(MAX_PAGE_TITLE_LEN)).is_ok());
+        assert!(validate_page_title(&"é".repeat(MAX_PAGE_TITLE_LEN + 1)).is_err());
+        assert!(validate_page_title("two\nlines").is_err());
+        assert!(validate_page_title("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn a_put_without_a_title_reads_and_writes_as_before() {
+        let put: PutSession = serde_json::from_str(r#"{"page": "/"}"#).unwrap();
+        assert_eq!((put.client.as_str(), put.title), ("unknown", None));
+        let json = serde_json::to_value(PutSession {
+            page: "/".into(),
+            client: "cli".into(),
+            title: None,
+        })
+        .unwrap();
+        assert_eq!(json, serde_json::json!({"page": "/", "client": "cli"}));
+    }
+
+    #[test]
+    fn every_event_name_is_listed() {
+        let pages = Event::Pages {
+            site: "s".into(),
+            added: vec![],
+            at: 0,
+        };
+        assert!(EVENT_NAMES.contains(&pages.name()));
+        let json = serde_json::to_value(&pages).unwrap();
+        assert_eq!(json["type"], "pages");
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! change is never a leave followed by a join.
 //!
 //! The server calls [`Roster::put_session`] and [`Roster::end_session`] to derive the events it
-//! publishes; clients call [`SiteState::apply`] with the events they receive. Both sides hold the
+//! publishes; clients call [`SiteState::apply`] with the events they receive (saves and added
+//! pages included). Both sides hold the
 //! same [`Roster`], so a client's view is the server's view, delayed by the network.
 //!
 //! The TypeScript client (`packages/client/src/roster.ts`) applies events by these rules too; the
@@ -183,7 +184,7 @@ impl Roster {
                     self.members.remove(i);
                 }
             }
-            Event::Snapshot { .. } | Event::Saved { .. } => {}
+            Event::Snapshot { .. } | Event::Saved { .. } | Event::Pages { .. } => {}
         }
     }
 }
@@ -216,9 +217,15 @@ pub struct SiteState {
 
 impl SiteState {
     /// Apply an event about this site. A `saved` older than what the state already holds is
-    /// ignored, so a save seen both in a snapshot and in the stream counts once.
+    /// ignored, so a save seen both in a snapshot and in the stream counts once; a `pages` adds
+    /// the pages the state does not list yet ([`crate::pages::add_page`]).
     pub fn apply(&mut self, event: &Event) {
         match event {
+            Event::Pages { added, .. } => {
+                for page in added {
+                    crate::pages::add_page(&mut self.pages, page);
+                }
+            }
             Event::Saved { save, .. } => {
                 if save.version > self.version {
                     self.version = save.version;
@@ -323,6 +330,33 @@ mod tests {
         }
         assert_eq!(client, server);
         assert_eq!(client.session_count(), 1);
+    }
+
+    #[test]
+    fn added_pages_join_the_tree_and_leave_the_roster_alone() {
+        let mut state = site("s");
+        let ann = card(1, "Ann");
+        state
+            .members
+            .put_session("s", &ann, "t", "/blog/new", "studio", 1);
+        let before = state.members.clone();
+        let added = Event::Pages {
+            site: "s".into(),
+            added: vec![Page {
+                path: "/blog/new".into(),
+                title: "New post".into(),
+            }],
+            at: 2,
+        };
+        state.apply(&added);
+        state.apply(&added);
+        let paths: Vec<&str> = state.pages.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["/", "/blog/new"]);
+        assert_eq!(state.members, before);
+        assert_eq!(
+            crate::pages::title_of(&state.pages, "/blog/new"),
+            "New post"
+        );
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl From<InvalidInput> for ApiError {
             InvalidInput::Client => ErrorCode::InvalidClient,
             InvalidInput::PagePath => ErrorCode::InvalidPage,
             InvalidInput::SiteId => ErrorCode::InvalidSiteId,
+            InvalidInput::PageTitle => ErrorCode::InvalidTitle,
         };
         ApiError::bad_request(code, error.to_string())
     }

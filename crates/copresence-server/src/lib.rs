@@ -52,6 +52,8 @@ pub struct ServeOptions {
     pub oidc: Option<auth::oidc::OidcSettings>,
     /// How many verified access tokens are kept in memory at most.
     pub max_verified_tokens: usize,
+    /// How many pages a site's editors may add by opening them.
+    pub page_limits: store::PageLimits,
 }
 
 /// A bound, not yet serving node: lets the caller learn the address (port 0 picks one) first.
@@ -103,6 +105,7 @@ impl Server {
             presence,
             ticket_lifetime_ms: options.ticket_lifetime.as_millis() as i64,
             rates: ratelimit::RateLimits::new(options.rates),
+            page_limits: options.page_limits,
         };
         let app = http::router(state, &options.allow_origins);
         Ok(Server {

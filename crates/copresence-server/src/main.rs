@@ -16,7 +16,7 @@ use copresence_server::presence::redis::RedisPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::ratelimit::{Rate, Rates};
 use copresence_server::readcache;
-use copresence_server::store::{PruneReport, Store};
+use copresence_server::store::{PageLimits, PruneReport, Store};
 use copresence_server::{demo, ServeOptions, Server};
 use std::io::Write;
 
@@ -42,6 +42,7 @@ enum Command {
         file: PathBuf,
         /// Also remove the members and pages of the file's sites, and the users, that the
         /// file no longer lists (in the same transaction). Their open event streams end.
+        /// Pages a site's editors added stay while the site has open_pages.
         #[arg(long)]
         prune: bool,
         /// With --prune: print what would be removed, and change nothing.
@@ -167,6 +168,13 @@ struct ServeArgs {
     /// Sessions one user may have open on all sites together.
     #[arg(long, env = "COPRESENCE_MAX_SESSIONS_PER_USER", default_value_t = 256)]
     max_sessions_per_user: usize,
+    /// Pages one user may add to one site by opening them in an editor (on a site with
+    /// open_pages); past it, 400 too_many_pages and nothing is added.
+    #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_USER", default_value_t = 200)]
+    max_pages_per_user: usize,
+    /// Pages a site may hold, listed or added, for its editors to add another.
+    #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_SITE", default_value_t = 5000)]
+    max_pages_per_site: usize,
     /// Session changes (join, heartbeat, move, leave) one user may make, as N/PERIOD in
     /// bursts of up to N; past it, 429 too_many_requests with Retry-After.
     #[arg(long, env = "COPRESENCE_RATE_SESSIONS", default_value = "600/min")]
@@ -340,6 +348,10 @@ impl ServeArgs {
             },
             oidc: self.oidc.settings(),
             max_verified_tokens: self.oidc.max_verified_tokens,
+            page_limits: PageLimits {
+                per_user: self.max_pages_per_user,
+                per_site: self.max_pages_per_site,
+            },
         }
     }
 

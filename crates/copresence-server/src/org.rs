@@ -1,11 +1,12 @@
 //! The organisation file that `import` reads: users, and sites with their pages and members.
 //!
 //! Pages are listed flat; each page's parent follows from its path (see `copresence_core::pages`).
+//! A site may also grow pages from its editors (`open_pages`, on unless the file says `false`).
 
 use std::collections::HashSet;
 
 use copresence_core::membership::MemberRule;
-use copresence_core::{validate_page_path, validate_site_id, Page};
+use copresence_core::{validate_page_path, validate_page_title, validate_site_id, Page};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +39,15 @@ pub struct OrgSite {
     pub members: Vec<String>,
     #[serde(default)]
     pub pages: Vec<Page>,
+    /// Whether a page its editors open that the file does not list is added to the site's tree
+    /// (`PUT …/sessions/…` on it). On by default: editors map their files to pages, and a site
+    /// whose every page had to be listed here first would refuse its makers until it was.
+    #[serde(default = "open_by_default")]
+    pub open_pages: bool,
+}
+
+fn open_by_default() -> bool {
+    true
 }
 
 impl Organisation {
@@ -80,6 +90,7 @@ impl Organisation {
             let mut paths = HashSet::new();
             for page in &site.pages {
                 validate_page_path(&page.path)
+                    .and_then(|()| validate_page_title(&page.title))
                     .map_err(|e| format!("site {:?}, page {:?}: {e}", site.id, page.path))?;
                 if !paths.insert(page.path.as_str()) {
                     return Err(format!(
@@ -118,6 +129,15 @@ pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Product
         .unwrap();
         assert!(org.validate().is_ok());
         assert_eq!(org.sites[0].pages.len(), 2);
+        assert!(
+            org.sites[0].open_pages,
+            "editors add pages unless the file says not"
+        );
+        let closed = Organisation::parse(
+            "[[sites]]\nid = \"s\"\nname = \"S\"\nurl = \"u\"\nopen_pages = false\n",
+        )
+        .unwrap();
+        assert!(!closed.sites[0].open_pages);
     }
 
     #[test]
@@ -138,5 +158,9 @@ pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Product
             "[[sites]]\nid = \"s\"\nname = \"x\"\nurl = \"u\"\npages = [{path = \"nope\", title = \"t\"}]"
         )
         .contains("page"));
+        assert!(bad(
+            "[[sites]]\nid = \"s\"\nname = \"x\"\nurl = \"u\"\npages = [{path = \"/\", title = \"a\\nb\"}]"
+        )
+        .contains("title"));
     }
 }

@@ -86,6 +86,13 @@ function event(value: unknown): ProtocolEvent {
       };
     case "saved":
       return { type: "saved", site: string(o.site), save: saveRecord(o.save) };
+    case "pages":
+      return {
+        type: "pages",
+        site: string(o.site),
+        added: array(o.added, page),
+        at: integer(o.at),
+      };
     default:
       throw new Unreadable(`unknown event type ${String(o.type)}`);
   }

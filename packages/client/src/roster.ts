@@ -1,7 +1,8 @@
 /**
- * A site's live state, kept current by the rules of the Rust core (`roster.rs`): the server
- * derives join, move and leave from session changes; a client applies them here. Both sides hold
- * members sorted by user id, so a client's view is the server's, delayed by the network.
+ * A site's live state, kept current by the rules of the Rust core (`roster.rs`, `pages.rs`): the
+ * server derives join, move and leave from session changes; a client applies them, saves and
+ * added pages here. Both sides hold members sorted by user id, so a client's view is the
+ * server's, delayed by the network.
  *
  * The shared golden files in `protocol/golden/roster/` hold this and the Rust client to the same
  * results, event by event.
@@ -10,7 +11,7 @@
  * what changed by identity.
  */
 
-import type { Member, ProtocolEvent, SiteState, UserId } from "./types.js";
+import type { Member, Page, ProtocolEvent, SiteState, UserId } from "./types.js";
 
 /**
  * Apply a join, move or leave to a site's members. A join or a move carries the user's whole
@@ -35,17 +36,56 @@ export function applyToMembers(members: Member[], event: ProtocolEvent): Member[
     }
     case "snapshot":
     case "saved":
+    case "pages":
       return members;
+  }
+}
+
+/**
+ * Add pages to a site's pages (kept in path order), each unless one with its path is there
+ * already, whose title then stays: the rule of the Rust core's `pages::add_page`. The same list
+ * comes out however often a page is added and in whatever order additions arrive. Returns
+ * `pages` itself when none was added.
+ */
+export function addPages(pages: Page[], added: readonly Page[]): Page[] {
+  let result = pages;
+  for (const page of added) {
+    if (result.some((held) => held.path === page.path)) continue;
+    const at = result.findIndex((held) => comparePaths(held.path, page.path) > 0);
+    const index = at === -1 ? result.length : at;
+    result = [...result.slice(0, index), page, ...result.slice(index)];
+  }
+  return result;
+}
+
+/**
+ * Paths in the order Rust compares strings: by Unicode code point (UTF-8 byte order), which is
+ * not the order of `<` on UTF-16 strings once characters beyond U+FFFF meet ones above U+D7FF.
+ */
+function comparePaths(a: string, b: string): number {
+  const left = a[Symbol.iterator]();
+  const right = b[Symbol.iterator]();
+  for (;;) {
+    const x = left.next();
+    const y = right.next();
+    if (x.done || y.done) return x.done && y.done ? 0 : x.done ? -1 : 1;
+    const difference = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (difference !== 0) return difference;
   }
 }
 
 /**
  * Apply an event about this site. A `saved` moves the version on only when it is newer than the
  * state's, so a save seen both in a snapshot and in the stream counts once and a late one never
- * takes the version back; the first save seen becomes `first_save` when there was none.
+ * takes the version back; the first save seen becomes `first_save` when there was none. A
+ * `pages` adds the pages the state does not list yet ({@link addPages}).
  * Returns `state` itself when nothing changed.
  */
 export function applyToSite(state: SiteState, event: ProtocolEvent): SiteState {
+  if (event.type === "pages") {
+    const pages = addPages(state.pages, event.added);
+    return pages === state.pages ? state : { ...state, pages };
+  }
   if (event.type === "saved") {
     const { save } = event;
     if (save.version <= state.version) return state;

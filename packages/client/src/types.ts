@@ -110,6 +110,8 @@ export interface PutSession {
   page: string;
   /** `studio`, `vscode-web`, `cli`…: shown on user cards. */
   client: string;
+  /** The page's title, for a page the site does not have yet (registered when it allows). */
+  title?: string;
 }
 
 /** The answer to a session `PUT`. */
@@ -183,14 +185,32 @@ export interface SavedEvent {
   save: SaveRecord;
 }
 
-/** Every event of `GET /v1/events`; the SSE event name is the same as `type`. */
-export type ProtocolEvent = SnapshotEvent | JoinEvent | MoveEvent | LeaveEvent | SavedEvent;
+/**
+ * Pages were added to the site's page tree (an editor opened a page the site did not have yet).
+ * Applied as "add each page whose path is not there", so it leaves the same tree however often
+ * and in whatever order it arrives.
+ */
+export interface PagesEvent {
+  type: "pages";
+  site: string;
+  added: Page[];
+  at: number;
+}
 
-/** A join, move, leave or saved: an event about one site. */
-export type SiteEvent = JoinEvent | MoveEvent | LeaveEvent | SavedEvent;
+/** Every event of `GET /v1/events`; the SSE event name is the same as `type`. */
+export type ProtocolEvent =
+  | SnapshotEvent
+  | JoinEvent
+  | MoveEvent
+  | LeaveEvent
+  | SavedEvent
+  | PagesEvent;
+
+/** A join, move, leave, saved or pages: an event about one site. */
+export type SiteEvent = JoinEvent | MoveEvent | LeaveEvent | SavedEvent | PagesEvent;
 
 /** The SSE event names of the protocol; any other name is ignored, for forward compatibility. */
-export const EVENT_NAMES = ["snapshot", "join", "move", "leave", "saved"] as const;
+export const EVENT_NAMES = ["snapshot", "join", "move", "leave", "saved", "pages"] as const;
 
 /** Why the service ended a stream itself (SSE `event: end`, with no `id:`). */
 export type StreamEndReason = "credential_expired" | "access_changed";

@@ -34,7 +34,7 @@ teams = "ann@contoso.test"
 email = "bo@contoso.test"
 name = "Bo Chen"
 
-${["presence", "saves", "grace", "heartbeat", "resume", "tickets"]
+${["presence", "saves", "grace", "heartbeat", "resume", "tickets", "pages"]
   .map(
     (id) => `
 [[sites]]

@@ -214,6 +214,30 @@ describe("against the real service", { concurrency: true, timeout: 60_000 }, () 
     assert.equal(second.feed.lastEventId, move.id);
   });
 
+  test("a page a tab opens that the site does not have joins everyone's tree in place", async () => {
+    const bos = watch(bo, { sites: ["pages"] });
+    await bos.until("snapshot", eventOf("snapshot"));
+    await ann.putSession("pages", "tab-pages", {
+      page: "/products/compare",
+      client: "studio",
+      title: "Compare plans",
+    });
+    const added = await bos.until("the new page", eventOf("pages"));
+    assert.deepEqual(added.event.added, [{ path: "/products/compare", title: "Compare plans" }]);
+    await bos.until(
+      "Ann's join",
+      eventOf("join", (e) => e.member.user.email === ANN),
+    );
+    const pages = bos.live.site("pages")?.pages;
+    assert.deepEqual(
+      pages?.map((p) => p.path),
+      ["/", "/products", "/products/compare", "/products/pricing"],
+    );
+    // What the service holds now is what the feed made of it.
+    assert.deepEqual((await bo.site("pages")).pages, pages);
+    await ann.deleteSession("pages", "tab-pages");
+  });
+
   test("a browser's feed opens with a ticket and renews it when the service ends the stream", async () => {
     // The eventsource package as a browser's EventSource: given only a URL, it sends no token.
     const bos = watch(bo, { sites: ["tickets"], EventSource });

@@ -17,17 +17,21 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use axum::Router;
-use copresence_core::{validate_page_path, validate_site_id, ErrorCode, SiteInfo, MAX_BODY_BYTES};
+use copresence_core::{
+    validate_page_path, validate_page_title, validate_site_id, ErrorCode, Page, SiteInfo,
+    MAX_BODY_BYTES,
+};
 use serde::de::DeserializeOwned;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth::{Authenticator, Principal};
+use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::presence::Presence;
 use crate::ratelimit::RateLimits;
 use crate::revocation::Revocations;
-use crate::store::Store;
+use crate::store::{PageAdded, PageLimits, Store};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -41,6 +45,8 @@ pub struct AppState {
     pub revocations: Arc<Revocations>,
     /// Who a bearer token signs in.
     pub auth: Arc<Authenticator>,
+    /// How many pages a site's editors may add by opening them.
+    pub page_limits: PageLimits,
 }
 
 impl AppState {
@@ -64,13 +70,66 @@ impl AppState {
         validate_page_path(path)?;
         let site = self.member_site(caller, site).await?;
         if !self.store.page_exists(&site.id, path).await? {
-            return Err(ApiError::bad_request(
-                ErrorCode::UnknownPage,
-                format!("site {:?} has no page {:?}", site.id, path),
-            ));
+            return Err(unknown_page(&site.id, path));
         }
         Ok(site)
     }
+
+    /// The site, as [`AppState::member_site`], with the page `path` that the caller opened in
+    /// an editor: one the site has, or — when the site takes pages from its editors — one added
+    /// now for the caller with `title` (none: named by its path), and published as a `pages`
+    /// event.
+    pub async fn member_site_opening(
+        &self,
+        caller: &Caller,
+        site: &str,
+        path: &str,
+        title: Option<&str>,
+    ) -> Result<SiteInfo, ApiError> {
+        validate_page_path(path)?;
+        if let Some(title) = title {
+            validate_page_title(title)?;
+        }
+        let site = self.member_site(caller, site).await?;
+        if self.store.page_exists(&site.id, path).await? {
+            return Ok(site);
+        }
+        let page = Page {
+            path: path.to_owned(),
+            title: title.unwrap_or_default().to_owned(),
+        };
+        match self
+            .store
+            .add_page(&site.id, &page, caller.0.user.id, self.page_limits)
+            .await?
+        {
+            PageAdded::Added => {
+                // The page is durable; if live presence cannot announce it, watchers still get
+                // it in their next snapshot, so the editor's session goes on.
+                if let Err(error) = self
+                    .presence
+                    .publish_pages(&site.id, vec![page], now_ms())
+                    .await
+                {
+                    tracing::warn!(%error, "page added but not announced");
+                }
+                Ok(site)
+            }
+            PageAdded::Listed => Ok(site),
+            PageAdded::Closed => Err(unknown_page(&site.id, path)),
+            PageAdded::TooMany(cap) => Err(ApiError::bad_request(
+                ErrorCode::TooManyPages,
+                cap.to_string(),
+            )),
+        }
+    }
+}
+
+fn unknown_page(site: &str, path: &str) -> ApiError {
+    ApiError::bad_request(
+        ErrorCode::UnknownPage,
+        format!("site {site:?} has no page {path:?}"),
+    )
 }
 
 pub fn router(state: AppState, allow_origins: &[String]) -> Router {

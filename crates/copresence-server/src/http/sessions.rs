@@ -1,4 +1,5 @@
-//! `PUT` and `DELETE /v1/sites/{site}/sessions/{session}`: join, heartbeat, move, leave.
+//! `PUT` and `DELETE /v1/sites/{site}/sessions/{session}`: join, heartbeat, move, leave. A `PUT`
+//! on a page the site does not have adds it, when the site takes pages from its editors.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ pub async fn put(
     validate_session_id(&session)?;
     validate_client(&request.client)?;
     let site = state
-        .member_site_page(&caller, &site, &request.page)
+        .member_site_opening(&caller, &site, &request.page, request.title.as_deref())
         .await?;
     let info = state
         .presence

@@ -47,7 +47,7 @@ pub async fn site_state(
     site: StoredSite,
     members: copresence_core::roster::Roster,
 ) -> ApiResult<SiteState> {
-    let pages = state.store.pages(&site.info.id).await?;
+    let pages = state.store.current_pages(&site.info.id).await?;
     let (first_save, last_save) = state.store.first_and_last_save(&site.info.id).await?;
     Ok(SiteState {
         // A save committed between the two reads shows as the newer last save: keep them agreeing.

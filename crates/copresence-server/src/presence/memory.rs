@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use copresence_core::roster::Roster;
-use copresence_core::{Event, LeaveReason, SaveRecord, SessionInfo, UserCard, UserId};
+use copresence_core::{Event, LeaveReason, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
 
 use super::{
@@ -286,6 +286,22 @@ impl Presence for MemoryPresence {
         let event = Event::Saved {
             site: site.to_owned(),
             save,
+        };
+        self.shared.publish(&mut state, event);
+        Ok(())
+    }
+
+    async fn publish_pages(
+        &self,
+        site: &str,
+        added: Vec<Page>,
+        at: i64,
+    ) -> Result<(), PresenceError> {
+        let mut state = self.shared.lock();
+        let event = Event::Pages {
+            site: site.to_owned(),
+            added,
+            at,
         };
         self.shared.publish(&mut state, event);
         Ok(())

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use copresence_core::lifetime::SessionLifetime;
 use copresence_core::roster::Roster;
-use copresence_core::{Event, SaveRecord, SessionInfo, UserCard, UserId};
+use copresence_core::{Event, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
 
 /// Timing of presence.
@@ -181,6 +181,14 @@ pub trait Presence: Send + Sync + 'static {
 
     /// Publish a save that the durable store has accepted.
     async fn publish_saved(&self, site: &str, save: SaveRecord) -> Result<(), PresenceError>;
+
+    /// Publish pages that the durable store has added to a site, at `at`.
+    async fn publish_pages(
+        &self,
+        site: &str,
+        added: Vec<Page>,
+        at: i64,
+    ) -> Result<(), PresenceError>;
 
     /// Who is on a site now.
     async fn roster(&self, site: &str) -> Result<Roster, PresenceError>;

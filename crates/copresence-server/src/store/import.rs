@@ -2,7 +2,8 @@
 //!
 //! Users, sites, pages and memberships are inserted or updated in one transaction, so a file
 //! that fails half-way changes nothing; `import --prune` removes what the file no longer lists
-//! in that same transaction ([`prune`]). A site's member listed by an e-mail the store knows is
+//! in that same transaction ([`prune`]). A site's `open_pages` is set as the file says (on when
+//! it says nothing). A site's member listed by an e-mail the store knows is
 //! a membership; a domain, a group, or an e-mail nobody has signed in with yet is a rule.
 
 use copresence_core::membership::MemberRule;
@@ -66,18 +67,23 @@ async fn upsert(
     }
     for site in &org.sites {
         sqlx::query(
-            "INSERT INTO sites (id, name, url) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, url = excluded.url",
+            "INSERT INTO sites (id, name, url, open_pages) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (id) DO UPDATE
+                 SET name = excluded.name, url = excluded.url, open_pages = excluded.open_pages",
         )
         .bind(&site.id)
         .bind(&site.name)
         .bind(&site.url)
+        .bind(i64::from(site.open_pages))
         .execute(&mut **tx)
         .await?;
+        // A page an editor added that the file now lists is the file's from here on: its title
+        // is the file's, and it no longer counts as that editor's.
         for page in &site.pages {
             sqlx::query(
                 "INSERT INTO pages (site_id, path, title) VALUES ($1, $2, $3)
-                     ON CONFLICT (site_id, path) DO UPDATE SET title = excluded.title",
+                     ON CONFLICT (site_id, path) DO UPDATE
+                     SET title = excluded.title, added_by = NULL",
             )
             .bind(&site.id)
             .bind(&page.path)

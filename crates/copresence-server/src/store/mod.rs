@@ -28,7 +28,7 @@ pub use credentials::TokenGrant;
 pub use credentials::{Credential, TicketGrant, TokenInfo};
 pub use prune::PruneReport;
 pub use saves::SaveError;
-pub use sites::{StoredSite, Who};
+pub use sites::{PageAdded, PageCap, PageLimits, StoredSite, Who};
 pub use users::DirectoryPerson;
 
 use crate::readcache::{LoadError, Policy, ReadCache};

@@ -1,5 +1,7 @@
 //! `import --prune`: what the organisation file no longer lists goes — members of the sites it
 //! lists, pages of those sites, and users — in the same transaction as the import itself.
+//! Pages a site's editors added stay while the site takes pages from them (`open_pages`); with
+//! `open_pages = false` the site's pages are exactly the file's.
 //!
 //! A removed user's tokens, tickets and memberships go with them; their row stays while saves
 //! name them, so the history keeps saying who saved. Sites the file does not list are left as
@@ -84,14 +86,17 @@ pub(super) async fn prune_missing(
             }
         }
 
+        // Pages the site's editors added are not the file's to list while the site takes them:
+        // they stay. A site that no longer takes them is exactly the file's pages.
         let listed_pages: HashSet<&str> = site.pages.iter().map(|p| p.path.as_str()).collect();
-        let paths: Vec<String> =
-            sqlx::query_scalar("SELECT path FROM pages WHERE site_id = $1 ORDER BY path")
-                .bind(&site.id)
-                .fetch_all(&mut **tx)
-                .await?;
-        for path in paths {
-            if !listed_pages.contains(path.as_str()) {
+        let rows = sqlx::query("SELECT path, added_by FROM pages WHERE site_id = $1 ORDER BY path")
+            .bind(&site.id)
+            .fetch_all(&mut **tx)
+            .await?;
+        for row in &rows {
+            let (path, added_by): (String, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+            let editors_keep = added_by.is_some() && site.open_pages;
+            if !listed_pages.contains(path.as_str()) && !editors_keep {
                 sqlx::query("DELETE FROM pages WHERE site_id = $1 AND path = $2")
                     .bind(&site.id)
                     .bind(&path)

@@ -5,7 +5,11 @@
 //! rules (`site_rules`: a domain, a directory group, or the e-mail of someone not yet known,
 //! [`MemberRule`]) with what the caller's sign-in says of them ([`Who`]). Identity, membership and page answers are served from memory for a short
 //! while ([`FRESH`]): the heartbeat path asks them every time. A site's version changes on every
-//! save, so answers that carry it always ask the database first ([`Policy::Fallback`]).
+//! save, so answers that carry it always ask the database first ([`Policy::Fallback`]); so do
+//! the pages a snapshot carries, which an editor on another node may have just added.
+//!
+//! A site that takes pages from its editors (`open_pages`) gets a page added when one of them
+//! opens it ([`Store::add_page`]), up to a cap per user and per site ([`PageLimits`]).
 
 use std::sync::Arc;
 
@@ -241,21 +245,35 @@ impl Store {
             .await
     }
 
+    /// A site's pages, in path order, from memory for a short while ([`FRESH`]).
     pub async fn pages(&self, site: &str) -> Result<Vec<Page>, StoreError> {
-        Ok(self.shared_pages(site).await?.as_ref().clone())
+        Ok(self.shared_pages(site, FRESH).await?.as_ref().clone())
     }
 
-    /// A site's pages, shared with the cache rather than copied out of it.
-    async fn shared_pages(&self, site: &str) -> Result<Arc<Vec<Page>>, StoreError> {
+    /// A site's pages as the database has them now (from memory only while it is away): what a
+    /// snapshot carries. A page added on another node a moment ago is in it, so a subscriber
+    /// whose snapshot comes after that page's event still gets the page.
+    pub async fn current_pages(&self, site: &str) -> Result<Vec<Page>, StoreError> {
+        Ok(self
+            .shared_pages(site, Policy::Fallback)
+            .await?
+            .as_ref()
+            .clone())
+    }
+
+    /// A site's pages, shared with the cache rather than copied out of it. In path order as
+    /// Rust compares strings (byte order), whatever the database's collation: the order
+    /// [`copresence_core::pages::add_page`] keeps, so a client's list reads the same whether a
+    /// page came in a snapshot or an event.
+    async fn shared_pages(&self, site: &str, policy: Policy) -> Result<Arc<Vec<Page>>, StoreError> {
         let key = format!("pages:{site}");
         self.cache
-            .get(key, FRESH, async {
-                let rows =
-                    sqlx::query("SELECT path, title FROM pages WHERE site_id = $1 ORDER BY path")
-                        .bind(site)
-                        .fetch_all(&self.pool)
-                        .await?;
-                let pages = rows
+            .get(key, policy, async {
+                let rows = sqlx::query("SELECT path, title FROM pages WHERE site_id = $1")
+                    .bind(site)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut pages = rows
                     .iter()
                     .map(|r| {
                         Ok(Page {
@@ -264,6 +282,7 @@ impl Store {
                         })
                     })
                     .collect::<Result<Vec<_>, sqlx::Error>>()?;
+                pages.sort_by(|a, b| a.path.cmp(&b.path));
                 Ok(Arc::new(pages))
             })
             .await
@@ -273,9 +292,358 @@ impl Store {
     /// of a site seen recently is known while the database is away.
     pub async fn page_exists(&self, site: &str, path: &str) -> Result<bool, StoreError> {
         Ok(self
-            .shared_pages(site)
+            .shared_pages(site, FRESH)
             .await?
             .iter()
             .any(|page| page.path == path))
+    }
+
+    /// Whether the site takes pages from its editors, from memory for a short while: asked on
+    /// every session `PUT` on a page the site does not have, so a closed site refuses those
+    /// without a write. [`Store::add_page`] asks the database again.
+    async fn takes_pages(&self, site: &str) -> Result<bool, StoreError> {
+        let key = format!("open_pages:{site}");
+        self.cache
+            .get(key, FRESH, async {
+                let open: Option<i64> =
+                    sqlx::query_scalar("SELECT open_pages FROM sites WHERE id = $1")
+                        .bind(site)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(open.is_some_and(|open| open != 0))
+            })
+            .await
+    }
+
+    /// Add `page` to `site` for `user`, who opened it in an editor: if the site takes pages
+    /// from its editors and neither `user` nor the site is at its cap.
+    ///
+    /// The site's row is locked first (a write that changes nothing), so additions to one site
+    /// are one at a time on every node: of two editors opening the same new page at once, one
+    /// adds it and the other finds it there, and the caps are counted exactly.
+    pub async fn add_page(
+        &self,
+        site: &str,
+        page: &Page,
+        user: UserId,
+        limits: PageLimits,
+    ) -> Result<PageAdded, StoreError> {
+        if !self.takes_pages(site).await? {
+            return Ok(PageAdded::Closed);
+        }
+        let mut tx = self.pool.begin().await?;
+        let open: Option<i64> = sqlx::query_scalar(
+            "UPDATE sites SET open_pages = open_pages WHERE id = $1 RETURNING open_pages",
+        )
+        .bind(site)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let listed: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM pages WHERE site_id = $1 AND path = $2")
+                .bind(site)
+                .bind(&page.path)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let outcome = if listed.is_some() {
+            PageAdded::Listed
+        } else if open.is_none_or(|open| open == 0) {
+            PageAdded::Closed
+        } else {
+            let on_site: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pages WHERE site_id = $1")
+                .bind(site)
+                .fetch_one(&mut *tx)
+                .await?;
+            let by_user: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pages WHERE site_id = $1 AND added_by = $2",
+            )
+            .bind(site)
+            .bind(user)
+            .fetch_one(&mut *tx)
+            .await?;
+            if on_site >= limits.per_site as i64 {
+                PageAdded::TooMany(PageCap::Site(limits.per_site))
+            } else if by_user >= limits.per_user as i64 {
+                PageAdded::TooMany(PageCap::User(limits.per_user))
+            } else {
+                sqlx::query(
+                    "INSERT INTO pages (site_id, path, title, added_by) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(site)
+                .bind(&page.path)
+                .bind(&page.title)
+                .bind(user)
+                .execute(&mut *tx)
+                .await?;
+                PageAdded::Added
+            }
+        };
+        if outcome == PageAdded::Added {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        // This node asks the database next time: a page that is there (added now, or by another
+        // node since this node last read the site's pages) is then known without a write.
+        self.cache.forget(&format!("pages:{site}"));
+        if outcome == PageAdded::Closed {
+            self.cache.forget(&format!("open_pages:{site}"));
+        }
+        Ok(outcome)
+    }
+}
+
+/// How many pages a site's editors may add by opening them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimits {
+    /// Pages one user may add to one site.
+    pub per_user: usize,
+    /// Pages a site may hold for a new one to be added, whoever listed or added them.
+    pub per_site: usize,
+}
+
+/// What [`Store::add_page`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageAdded {
+    /// The page is new: publish it.
+    Added,
+    /// The site has the page already (listed, or added by someone else meanwhile).
+    Listed,
+    /// The site does not take pages from its editors (or no longer exists).
+    Closed,
+    /// A cap is reached; nothing was added.
+    TooMany(PageCap),
+}
+
+/// Which cap on added pages a new page would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCap {
+    User(usize),
+    Site(usize),
+}
+
+impl std::fmt::Display for PageCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PageCap::User(n) => write!(
+                f,
+                "you have added {n} pages to this site, the most allowed: open a page it has, or ask its operator to list yours"
+            ),
+            PageCap::Site(n) => write!(
+                f,
+                "the site has {n} pages, the most editors may add to: open a page it has, or ask its operator"
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::org::Organisation;
+
+    const ORG: &str = r#"
+[[users]]
+email = "ann@x.test"
+name = "Ann"
+
+[[users]]
+email = "bo@x.test"
+name = "Bo"
+
+[[sites]]
+id = "open"
+name = "Open"
+url = "u"
+members = ["ann@x.test", "bo@x.test"]
+pages = [ { path = "/", title = "Home" } ]
+
+[[sites]]
+id = "closed"
+name = "Closed"
+url = "u"
+members = ["ann@x.test"]
+open_pages = false
+pages = [ { path = "/", title = "Home" } ]
+"#;
+
+    fn page(path: &str, title: &str) -> Page {
+        Page {
+            path: path.into(),
+            title: title.into(),
+        }
+    }
+
+    fn paths(pages: &[Page]) -> Vec<&str> {
+        pages.iter().map(|p| p.path.as_str()).collect()
+    }
+
+    async fn store() -> (tempfile::TempDir, Store, UserId, UserId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_dir(dir.path(), 1 << 20).await.unwrap();
+        store
+            .import(&Organisation::parse(ORG).unwrap())
+            .await
+            .unwrap();
+        let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap().id;
+        let bo = store.user_by_email("bo@x.test").await.unwrap().unwrap().id;
+        (dir, store, ann, bo)
+    }
+
+    const ROOMY: PageLimits = PageLimits {
+        per_user: 10,
+        per_site: 100,
+    };
+
+    #[tokio::test]
+    async fn an_open_site_adds_a_page_once_and_a_closed_one_never() {
+        let (_dir, store, ann, bo) = store().await;
+        let blog = page("/blog", "Blog");
+        assert_eq!(
+            store.add_page("open", &blog, ann, ROOMY).await.unwrap(),
+            PageAdded::Added
+        );
+        assert!(
+            store.page_exists("open", "/blog").await.unwrap(),
+            "known at once"
+        );
+        assert_eq!(
+            store
+                .add_page("open", &page("/blog", "Other"), bo, ROOMY)
+                .await
+                .unwrap(),
+            PageAdded::Listed
+        );
+        assert_eq!(
+            store
+                .add_page("open", &page("/", "Start"), ann, ROOMY)
+                .await
+                .unwrap(),
+            PageAdded::Listed
+        );
+        let pages = store.current_pages("open").await.unwrap();
+        assert_eq!(pages, vec![page("/", "Home"), blog]);
+        assert_eq!(
+            store
+                .add_page("closed", &page("/x", ""), ann, ROOMY)
+                .await
+                .unwrap(),
+            PageAdded::Closed
+        );
+        assert_eq!(paths(&store.current_pages("closed").await.unwrap()), ["/"]);
+        assert_eq!(
+            store
+                .add_page("nowhere", &page("/x", ""), ann, ROOMY)
+                .await
+                .unwrap(),
+            PageAdded::Closed
+        );
+    }
+
+    #[tokio::test]
+    async fn caps_count_a_users_pages_and_the_sites_and_add_nothing_past_them() {
+        let (_dir, store, ann, bo) = store().await;
+        let limits = PageLimits {
+            per_user: 2,
+            per_site: 4,
+        };
+        for path in ["/a", "/b"] {
+            let added = store.add_page("open", &page(path, ""), ann, limits).await;
+            assert_eq!(added.unwrap(), PageAdded::Added);
+        }
+        assert_eq!(
+            store
+                .add_page("open", &page("/c", ""), ann, limits)
+                .await
+                .unwrap(),
+            PageAdded::TooMany(PageCap::User(2))
+        );
+        assert_eq!(
+            store
+                .add_page("open", &page("/c", ""), bo, limits)
+                .await
+                .unwrap(),
+            PageAdded::Added,
+            "the cap is per user"
+        );
+        assert_eq!(
+            store
+                .add_page("open", &page("/d", ""), bo, limits)
+                .await
+                .unwrap(),
+            PageAdded::TooMany(PageCap::Site(4)),
+            "the home page counts toward the site's cap"
+        );
+        assert_eq!(
+            paths(&store.current_pages("open").await.unwrap()),
+            ["/", "/a", "/b", "/c"]
+        );
+    }
+
+    #[tokio::test]
+    async fn import_keeps_editors_pages_and_prune_removes_them_only_from_a_closed_site() {
+        let (_dir, store, ann, _bo) = store().await;
+        for path in ["/draft", "/listed"] {
+            store
+                .add_page("open", &page(path, "by Ann"), ann, ROOMY)
+                .await
+                .unwrap();
+        }
+        // The file now lists one of them; importing again keeps the other.
+        let listing = ORG.replace(
+            r#"pages = [ { path = "/", title = "Home" } ]
+
+[[sites]]
+id = "closed""#,
+            r#"pages = [ { path = "/", title = "Home" }, { path = "/listed", title = "Listed" } ]
+
+[[sites]]
+id = "closed""#,
+        );
+        let org = Organisation::parse(&listing).unwrap();
+        let report = store.import_pruning(&org, false, 1).await.unwrap();
+        assert!(report.pages.is_empty(), "{report:?}");
+        let pages = store.current_pages("open").await.unwrap();
+        assert_eq!(paths(&pages), ["/", "/draft", "/listed"]);
+        assert_eq!(pages[2].title, "Listed", "a listed page is the file's");
+        // The listed page no longer counts as Ann's.
+        let one = PageLimits {
+            per_user: 2,
+            per_site: 100,
+        };
+        assert_eq!(
+            store
+                .add_page("open", &page("/more", ""), ann, one)
+                .await
+                .unwrap(),
+            PageAdded::Added
+        );
+
+        // Closed: the tree is the file's, and editors add no more.
+        let closing = listing.replacen(
+            "members = [\"ann@x.test\", \"bo@x.test\"]",
+            "members = [\"ann@x.test\", \"bo@x.test\"]\nopen_pages = false",
+            1,
+        );
+        let org = Organisation::parse(&closing).unwrap();
+        let dry = store.import_pruning(&org, true, 2).await.unwrap();
+        assert_eq!(
+            dry.pages,
+            [
+                ("open".to_owned(), "/draft".to_owned()),
+                ("open".to_owned(), "/more".to_owned())
+            ]
+        );
+        store.import_pruning(&org, false, 2).await.unwrap();
+        assert_eq!(
+            paths(&store.current_pages("open").await.unwrap()),
+            ["/", "/listed"]
+        );
+        assert_eq!(
+            store
+                .add_page("open", &page("/again", ""), ann, ROOMY)
+                .await
+                .unwrap(),
+            PageAdded::Closed
+        );
     }
 }

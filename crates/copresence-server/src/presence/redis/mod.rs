@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use copresence_core::roster::Roster;
-use copresence_core::{Event, LeaveReason, SaveRecord, SessionInfo, UserCard, UserId};
+use copresence_core::{Event, LeaveReason, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
 use redis::Script;
@@ -226,6 +226,26 @@ impl Shared {
         Ok(info)
     }
 
+    /// Append an event that changes no roster (a save, added pages) to the shared feed.
+    async fn append(&self, site: &str, event: &Event) -> Result<(), PresenceError> {
+        let data = serde_json::to_string(event).expect("events always serialise");
+        let mut con = self.commands.clone();
+        let _: String = redis::cmd("XADD")
+            .arg(EVENTS)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(self.config.replay_capacity.max(1))
+            .arg("*")
+            .arg("site")
+            .arg(site)
+            .arg("data")
+            .arg(data)
+            .query_async(&mut con)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     /// Close a session at once, as its owner asked.
     async fn end(&self, site: &str, user: UserId, session: &str) -> Result<bool, PresenceError> {
         lock(&self.local)
@@ -332,26 +352,33 @@ impl Presence for RedisPresence {
     }
 
     async fn publish_saved(&self, site: &str, save: SaveRecord) -> Result<(), PresenceError> {
-        let event = Event::Saved {
-            site: site.to_owned(),
-            save,
-        };
-        let data = serde_json::to_string(&event).expect("events always serialise");
-        let mut con = self.shared.commands.clone();
-        let _: String = redis::cmd("XADD")
-            .arg(EVENTS)
-            .arg("MAXLEN")
-            .arg("~")
-            .arg(self.shared.config.replay_capacity.max(1))
-            .arg("*")
-            .arg("site")
-            .arg(site)
-            .arg("data")
-            .arg(data)
-            .query_async(&mut con)
+        self.shared
+            .append(
+                site,
+                &Event::Saved {
+                    site: site.to_owned(),
+                    save,
+                },
+            )
             .await
-            .map_err(unavailable)?;
-        Ok(())
+    }
+
+    async fn publish_pages(
+        &self,
+        site: &str,
+        added: Vec<Page>,
+        at: i64,
+    ) -> Result<(), PresenceError> {
+        self.shared
+            .append(
+                site,
+                &Event::Pages {
+                    site: site.to_owned(),
+                    added,
+                    at,
+                },
+            )
+            .await
     }
 
     async fn roster(&self, site: &str) -> Result<Roster, PresenceError> {
