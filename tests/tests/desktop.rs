@@ -1,8 +1,9 @@
 //! The tray app end to end, for real: a headless desktop (Xvfb, D-Bus, dunst), the real
 //! service, the real `copresence-tray` driven over WebDriver, and another user publishing with
 //! the `copresence` CLI. Asserts what the user would see and hear: the freedesktop `Notify`
-//! calls, the avatar on the right page, the exact links handed to the operating system, the
-//! offline banner when the server goes away, and no second announcement when it comes back.
+//! calls, the avatar on the right page (a page added as someone opens it included), the exact
+//! links handed to the operating system, the offline banner when the server goes away, and no
+//! second announcement when it comes back.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -365,7 +366,8 @@ async fn tray_end_to_end() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // Paused from the tray menu: Ann's arrival shows in the tray but raises nothing.
+    // Paused from the tray menu: Ann's arrival shows in the tray but raises nothing. She opens
+    // a page Contoso does not list yet: it appears in place in the popup's tree, with her on it.
     tray.click("For 1 hour");
     tray.wait_until("the pause", wait, |t| {
         let menu = t.menu_labels();
@@ -374,10 +376,36 @@ async fn tray_end_to_end() {
     });
     let before = desktop.notifications().len();
     let ann_token = server.token("ann@contoso.test");
-    run_ok(cli(&server, &ann_token).args(["join", "contoso", "/", "--once"]));
+    run_ok(cli(&server, &ann_token).args([
+        "join",
+        "contoso",
+        "/products/compare",
+        "--title",
+        "Compare plans",
+        "--once",
+    ]));
     tray.wait_until("Ann beside Zoë", wait, |t| {
-        t.menu_labels().iter().any(|l| l == "    Ann Lee — Home")
+        t.menu_labels()
+            .iter()
+            .any(|l| l == "    Ann Lee — Compare plans")
     });
+    let new_page = app
+        .wait_for(
+            r#"[data-site="contoso"] [data-testid="page"][data-path="/products/compare"]"#,
+            wait,
+        )
+        .await;
+    let shown = new_page
+        .prop("textContent")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(shown.contains("Compare plans"), "{shown:?}");
+    app.wait_for(
+        r#"[data-site="contoso"] [data-testid="page"][data-path="/products/compare"] [data-testid="avatar"][data-name="Ann Lee"]"#,
+        wait,
+    )
+    .await;
     // Her photo, fetched by the app and shown as data, in place of her initials.
     let photo = app
         .wait_for(
