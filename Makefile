@@ -27,6 +27,8 @@ test: build
 	# and the client against the service just built (found where cargo put it).
 	cd packages/client && npm ci --no-audit --no-fund --loglevel=error && \
 	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm test
+	# The VS Code extension (extensions/vscode): its path → page rules, and both bundles build.
+	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm test
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
@@ -77,9 +79,12 @@ demo: build
 demo-cluster: build
 	@scripts/demo-cluster.sh
 
-# A .deb of the tray app (the Tauri CLI comes from npm).
+# A .deb of the tray app (the Tauri CLI comes from npm), and the VS Code extension's
+# extensions/vscode/dist/copresence.vsix.
 package: ui
 	npx --yes @tauri-apps/cli@2 build --bundles deb
+	cd packages/client && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package
 
 # The tray app and the CLI for Windows, released as target/copresence-windows-x86_64.zip
 # (cross-built with Debian's toolchain and MinGW-w64, which it installs; docs/desktop.md).
@@ -88,4 +93,5 @@ windows: ui
 
 clean:
 	$(CARGO) clean
-	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist packages/client/dist packages/client/dist-test
+	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist packages/client/dist packages/client/dist-test \
+	  extensions/vscode/dist extensions/vscode/dist-test

@@ -6,6 +6,7 @@
  * - {@link LiveState}, {@link applyToSite}: the sites' state kept current from the events, by
  *   the Rust core's rules (held to them by the shared golden files in `protocol/golden/`).
  * - {@link Presence}: an editor tab's session: join, heartbeat, move, save, leave.
+ * - {@link teamsChat}, {@link mailto}: the links a user card opens, by the Rust core's rules.
  * - {@link CopresenceError}, {@link ConflictError}: errors with the service's codes.
  */
 
@@ -26,6 +27,14 @@ export {
   type FeedOptions,
   type FeedUpdate,
 } from "./feed.js";
+export {
+  LinkError,
+  TEAMS_CHAT_PREFIX,
+  hasTeams,
+  mailto,
+  teamsChat,
+  type LinkErrorCode,
+} from "./links.js";
 export { LiveState } from "./live.js";
 export { Presence, type PresenceOptions } from "./presence.js";
 export { applyToMembers, applyToSite } from "./roster.js";

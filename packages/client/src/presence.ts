@@ -18,6 +18,8 @@ export interface PresenceOptions {
   site: string;
   /** The page the tab opens on. */
   page: string;
+  /** That page's title, should the site not have it yet. */
+  title?: string;
   /** What the tab is, as user cards show it: `studio`, `vscode-web`, … */
   client: string;
   /** The session id; default a new random one. Reuse one across page loads to keep the session. */
@@ -44,6 +46,7 @@ export class Presence {
   readonly #client: Client;
   readonly #options: PresenceOptions;
   #page: string;
+  #title: string | undefined;
   #feed: Feed | undefined;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatMs: number | undefined;
@@ -56,6 +59,7 @@ export class Presence {
     this.#client = client;
     this.#options = options;
     this.#page = options.page;
+    this.#title = options.title;
     this.session = options.session ?? crypto.randomUUID();
   }
 
@@ -93,9 +97,13 @@ export class Presence {
     return joined;
   }
 
-  /** The tab went to another page. */
-  async move(page: string): Promise<SessionState> {
+  /**
+   * The tab went to another page; `title` names it if the site does not have it yet (the
+   * service registers it when the site allows).
+   */
+  async move(page: string, title?: string): Promise<SessionState> {
     this.#page = page;
+    this.#title = title;
     return this.#put();
   }
 
@@ -151,6 +159,7 @@ export class Presence {
       this.#client.putSession(this.#options.site, this.session, {
         page: this.#page,
         client: this.#options.client,
+        ...(this.#title === undefined ? {} : { title: this.#title }),
       }),
     );
     this.#heartbeatMs = (this.#options.ttlMs ?? state.ttl_ms) / 3;

@@ -88,12 +88,15 @@ export class TestService {
     this.url = url;
   }
 
-  /** Import {@link ORG} and serve it with these extra `serve` flags. */
-  static async start(serveArgs: string[]): Promise<TestService> {
+  /**
+   * Import an organisation file ({@link ORG} unless given) and serve it with these extra `serve`
+   * flags.
+   */
+  static async start(serveArgs: string[], organisation: string = ORG): Promise<TestService> {
     const binary = serverBinary();
     const dir = mkdtempSync(join(tmpdir(), "copresence-client-test-"));
     const org = join(dir, "org.toml");
-    writeFileSync(org, ORG);
+    writeFileSync(org, organisation);
     execFileSync(binary, ["import", "--data", join(dir, "data"), org], { stdio: "pipe" });
     const child = spawn(
       binary,
