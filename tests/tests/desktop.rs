@@ -237,9 +237,19 @@ async fn tray_end_to_end() {
     );
     app.click(r#"[data-testid="tab-settings"]"#, wait).await;
     app.click(r#"[data-testid="shortcut-enabled"]"#, wait).await;
-    let shortcut = app.wait_for(r#"[data-testid="shortcut"]"#, wait).await;
     let deadline = std::time::Instant::now() + wait;
-    while shortcut.prop("value").await.unwrap().as_deref() != Some("Alt+Shift+C") {
+    // Found again each time: a view published meanwhile renders the field anew, and the one
+    // found before is gone (a stale element).
+    while app
+        .wait_for(r#"[data-testid="shortcut"]"#, wait)
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .as_deref()
+        != Some("Alt+Shift+C")
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "no shortcut suggested"
