@@ -27,8 +27,11 @@ test: build
 	# and the client against the service just built (found where cargo put it).
 	cd packages/client && npm ci --no-audit --no-fund --loglevel=error && \
 	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm test
-	# The VS Code extension (extensions/vscode): its path → page rules, and both bundles build.
-	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm test
+	# The VS Code extension (extensions/vscode): its path → page rules, both bundles build, and
+	# the packed extension in VS Code for the Web (code-server, installed once into
+	# ~/.cache/copresence-test by scripts/code-server.sh) in Chromium against the service.
+	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm test && \
+	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm run test:e2e
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service

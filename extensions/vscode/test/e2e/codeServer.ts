@@ -18,6 +18,9 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 export const REPOSITORY = fileURLToPath(new URL("../../../../../../../", import.meta.url));
 export const EXTENSION = join(REPOSITORY, "extensions/vscode");
 
+/** How long code-server keeps a closed browser's extension host (see `start`). */
+export const RECONNECTION_GRACE_S = 5;
+
 /** How long code-server may take to listen. */
 const START_TIMEOUT_MS = 60_000;
 
@@ -69,6 +72,10 @@ export class CodeServer {
         "--disable-telemetry",
         "--disable-update-check",
         "--disable-workspace-trust",
+        // The extension runs in code-server's extension host, which outlives a closed browser
+        // by this long in case it comes back (3 hours by default): how long a maker who closed
+        // the browser is still shown.
+        "--reconnection-grace-time", String(RECONNECTION_GRACE_S),
         "--bind-addr", "127.0.0.1:0",
       ],
       // Its own process group, ended as a whole: it starts a dozen processes.
@@ -165,7 +172,8 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.type(name);
   await waitForText(page, ".quick-input-list .monaco-list-row", name);
   await page.keyboard.press("Enter");
-  await waitForText(page, ".tabs-container .tab.active", name);
+  // A tab shows its name and extension in two spans, so its text breaks between them.
+  await page.waitForSelector(`.tabs-container .tab.active[data-resource-name="${name}"]`, { timeout: 20_000 });
 }
 
 /** Type at the end of the open file, then save it (Ctrl+S). */
