@@ -166,23 +166,6 @@ impl SignIn {
         &self.provider
     }
 
-    /// Whether the provider takes the audience from `resource` (RFC 8707): not where a scope
-    /// names it (Entra ID), nor where it is the client itself (Google's ID tokens).
-    fn sends_resource(&self) -> bool {
-        let audience = &self.provider.audience;
-        self.provider.client_id.as_deref() != Some(audience.as_str())
-            && !self
-                .provider
-                .scopes
-                .iter()
-                .any(|s| s.contains(audience.as_str()))
-    }
-
-    /// Whether the ID token is the bearer: where the audience is the client itself.
-    fn bearer_is_id_token(&self) -> bool {
-        self.provider.client_id.as_deref() == Some(self.provider.audience.as_str())
-    }
-
     fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
         self.provider
             .scopes
@@ -206,7 +189,7 @@ impl SignIn {
     }
 
     fn tokens_from(&self, response: &CoreTokenResponse) -> Result<Tokens, Error> {
-        let bearer = if self.bearer_is_id_token() {
+        let bearer = if self.provider.bearer_is_id_token() {
             response
                 .id_token()
                 .ok_or_else(|| Error::SignIn("the provider sent no ID token".into()))?
@@ -238,7 +221,7 @@ impl SignIn {
             DeviceAuthorizationUrl::new(endpoint).map_err(|e| signin_error("the device URL", e))?,
         );
         let mut request = client.exchange_device_code().add_scopes(self.scopes());
-        if self.sends_resource() {
+        if self.provider.sends_resource() {
             request = request.add_extra_param("resource", self.provider.audience.clone());
         }
         let details: CoreDeviceAuthorizationResponse = request
@@ -274,7 +257,7 @@ impl SignIn {
             )
             .add_scopes(self.scopes())
             .set_pkce_challenge(challenge);
-        if self.sends_resource() {
+        if self.provider.sends_resource() {
             request = request.add_extra_param("resource", self.provider.audience.clone());
         }
         if self.provider.scopes.iter().any(|s| s == "offline_access") {
@@ -356,7 +339,7 @@ impl SignIn {
         let mut request = client
             .exchange_refresh_token(&refresh_token)
             .map_err(|e| signin_error("the provider has no token endpoint", e))?;
-        if self.sends_resource() {
+        if self.provider.sends_resource() {
             request = request.add_extra_param("resource", self.provider.audience.clone());
         }
         let response = request
@@ -444,7 +427,7 @@ impl BrowserLogin<'_> {
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| signin_error("the provider has no token endpoint", e))?
             .set_pkce_verifier(self.verifier);
-        if self.signin.sends_resource() {
+        if self.signin.provider.sends_resource() {
             request = request.add_extra_param("resource", self.signin.provider.audience.clone());
         }
         let response = request

@@ -105,6 +105,37 @@ pub struct SignInProvider {
     pub end_session_endpoint: Option<String>,
 }
 
+impl SignInProvider {
+    /// Whether a client asks for tokens for the audience with an RFC 8707 `resource` parameter
+    /// (in the authorization request, the device authorization request and every token request).
+    ///
+    /// Not where a scope already names the audience: Entra ID picks a token's audience from the
+    /// scope (`api://APPID/access_as_user` for the audience `api://APPID`) and refuses a
+    /// `resource` beside it. Not where the audience is the client itself (Google): there the ID
+    /// token is the bearer ([`SignInProvider::bearer_is_id_token`]), and no provider issues it
+    /// for a resource. Everywhere else (Keycloak, Okta, any RFC 8707 provider) `resource` is what
+    /// makes the access token's `aud` this service, which the service requires.
+    ///
+    /// The Rust client and the TypeScript one decide alike, held to
+    /// `protocol/golden/sign-in.json`.
+    pub fn sends_resource(&self) -> bool {
+        let audience = self.audience.as_str();
+        self.client_id.as_deref() != Some(audience)
+            && !self.scopes.iter().any(|scope| scope.contains(audience))
+    }
+
+    /// Whether the bearer a client sends the service is the ID token rather than the access
+    /// token: where the audience is the client itself. Google's access tokens are not JWTs the
+    /// service can verify, but its ID tokens are, and their `aud` is the client id, so the
+    /// operator gives that id as the audience too. Elsewhere the access token is the bearer: an
+    /// ID token is for the client, not for an API.
+    ///
+    /// Held to `protocol/golden/sign-in.json`, as [`SignInProvider::sends_resource`].
+    pub fn bearer_is_id_token(&self) -> bool {
+        self.client_id.as_deref() == Some(self.audience.as_str())
+    }
+}
+
 /// A site as listed and as named in events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteInfo {
