@@ -66,6 +66,9 @@ error_codes! {
     InvalidPage = "invalid_page",
     /// 400: a page title that is too long or not on one line.
     InvalidTitle = "invalid_title",
+    /// 400: a sign-in redirect (`GET /v1/auth/redirect`) whose state names no return address
+    /// the service may send the browser to.
+    InvalidRedirect = "invalid_redirect",
     /// 400: a site id outside its alphabet or length.
     InvalidSiteId = "invalid_site_id",
     /// 400: the site has no such page.

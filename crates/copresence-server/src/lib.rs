@@ -40,8 +40,11 @@ use store::Store;
 /// How a node serves.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// Origins allowed to call the API from a browser (CORS).
+    /// Origins allowed to call the API from a browser (CORS); `GET /v1/auth/redirect` returns
+    /// to addresses under them too.
     pub allow_origins: Vec<String>,
+    /// Further prefixes of the addresses `GET /v1/auth/redirect` returns to (`vscode://…/`).
+    pub sign_in_returns: Vec<String>,
     /// How long a ticket for a browser's `EventSource` stays valid.
     pub ticket_lifetime: Duration,
     /// How many connections, from whom, and for how long.
@@ -70,6 +73,9 @@ impl Server {
         presence: Arc<dyn Presence>,
         options: &ServeOptions,
     ) -> std::io::Result<Server> {
+        let sign_in_returns =
+            http::redirect::SignInReturns::new(&options.allow_origins, &options.sign_in_returns)
+                .map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let oidc = match &options.oidc {
             Some(settings) => Some(
@@ -106,6 +112,7 @@ impl Server {
             ticket_lifetime_ms: options.ticket_lifetime.as_millis() as i64,
             rates: ratelimit::RateLimits::new(options.rates),
             page_limits: options.page_limits,
+            sign_in_returns: Arc::new(sign_in_returns),
         };
         let app = http::router(state, &options.allow_origins);
         Ok(Server {

@@ -10,6 +10,7 @@ use copresence_server::auth::claims::ClaimNames;
 use copresence_server::auth::oidc::{IssuerConfig, OidcSettings};
 use copresence_server::clock::now_ms;
 use copresence_server::connections::{self, ConnectionLimits};
+use copresence_server::http::redirect::{SignInReturns, DEFAULT_SIGN_IN_RETURNS};
 use copresence_server::org::Organisation;
 use copresence_server::presence::memory::MemoryPresence;
 use copresence_server::presence::redis::RedisPresence;
@@ -152,6 +153,17 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     allow_origin: Vec<String>,
+    /// Where GET /v1/auth/redirect may send a browser back after sign-in, besides the
+    /// --allow-origin origins: an address prefix, scheme://host/… (repeatable, or
+    /// comma-separated in the variable). Giving it replaces the default list.
+    #[arg(
+        long = "sign-in-return",
+        env = "COPRESENCE_SIGN_IN_RETURN",
+        value_delimiter = ',',
+        value_name = "PREFIX",
+        default_values = DEFAULT_SIGN_IN_RETURNS
+    )]
+    sign_in_return: Vec<String>,
     /// How long an EventSource ticket stays valid.
     #[arg(long, env = "COPRESENCE_TICKET_LIFETIME", default_value = "5m", value_parser = humantime::parse_duration)]
     ticket_lifetime: Duration,
@@ -334,6 +346,7 @@ impl ServeArgs {
             .unwrap_or_else(|| open_files.map_or(10_000, ConnectionLimits::automatic_total));
         ServeOptions {
             allow_origins: self.allow_origin.clone(),
+            sign_in_returns: self.sign_in_return.clone(),
             ticket_lifetime: self.ticket_lifetime,
             connections: ConnectionLimits {
                 max_total,
@@ -390,6 +403,7 @@ fn check_origins(origins: &[String]) -> Result<()> {
 
 async fn serve(args: &ServeArgs, store: Store, presence: Arc<dyn Presence>) -> Result<()> {
     check_origins(&args.allow_origin)?;
+    SignInReturns::new(&args.allow_origin, &args.sign_in_return).map_err(anyhow::Error::msg)?;
     let server = Server::bind(&args.listen, store, presence, &args.options())
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -2,6 +2,7 @@
 //! identity, and extractors whose every refusal is a JSON error.
 
 mod events;
+pub mod redirect;
 mod saves;
 mod sessions;
 mod sites;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// How many pages a site's editors may add by opening them.
     pub page_limits: PageLimits,
+    /// Where `GET /v1/auth/redirect` may send a browser back to.
+    pub sign_in_returns: Arc<redirect::SignInReturns>,
 }
 
 impl AppState {
@@ -135,6 +138,7 @@ fn unknown_page(site: &str, path: &str) -> ApiError {
 pub fn router(state: AppState, allow_origins: &[String]) -> Router {
     let api = Router::new()
         .route("/v1/auth", get(users::auth))
+        .route("/v1/auth/redirect", get(redirect::redirect))
         .route("/v1/me", get(users::me))
         .route("/v1/users/{id}", get(users::card))
         .route("/v1/sites", get(sites::list))
