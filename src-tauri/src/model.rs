@@ -1433,11 +1433,7 @@ mod tests {
                 client_id: Some("copresence".into()),
                 scopes: vec!["openid".into()],
                 audience: "api://copresence".into(),
-                authorization_endpoint: None,
-                token_endpoint: None,
-                device_authorization_endpoint: None,
-                revocation_endpoint: None,
-                end_session_endpoint: None,
+                endpoints: Default::default(),
             },
             tokens: copresence_client::signin::Tokens {
                 bearer: "eyJ.x.y".into(),

@@ -112,7 +112,7 @@ async fn people_sign_in_with_the_directory_and_its_groups_decide_their_sites() {
     assert_eq!(offered.issuer, provider.issuer());
     assert_eq!(offered.client_id.as_deref(), Some(provider.client_id()));
     assert_eq!(offered.audience, provider.audience());
-    assert!(offered.device_authorization_endpoint.is_some());
+    assert!(offered.endpoints.device_authorization_endpoint.is_some());
     assert!(offered.scopes.iter().any(|s| s == "offline_access"));
 
     // Cy was never imported: his first sign-in makes him known, with the directory's name and

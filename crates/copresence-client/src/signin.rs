@@ -19,7 +19,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use copresence_core::address::is_https_or_loopback;
-use copresence_core::{AuthInfo, ProviderMetadata, SignInProvider};
+use copresence_core::{AuthInfo, ProviderEndpoints, ProviderMetadata, SignInProvider};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreDeviceAuthorizationResponse, CoreProviderMetadata,
     CoreTokenResponse,
@@ -278,12 +278,12 @@ impl SignIn {
     }
 
     /// The provider's own discovery document: the endpoints it names for itself.
-    async fn endpoints(&self) -> Result<ProviderMetadata, Error> {
+    async fn endpoints(&self) -> Result<ProviderEndpoints, Error> {
         let url = format!(
             "{}/.well-known/openid-configuration",
             self.provider.issuer.trim_end_matches('/')
         );
-        let endpoints: ProviderMetadata = self
+        let metadata: ProviderMetadata = self
             .http
             .get(&url)
             .send()
@@ -293,12 +293,13 @@ impl SignIn {
             .json()
             .await
             .map_err(|e| signin_error("the provider's configuration does not read", e))?;
-        if endpoints.issuer != self.provider.issuer {
+        if metadata.issuer != self.provider.issuer {
             return Err(Error::SignIn(format!(
                 "the provider at {url} calls itself {:?}",
-                endpoints.issuer
+                metadata.issuer
             )));
         }
+        let endpoints = metadata.endpoints;
         for endpoint in [
             &endpoints.device_authorization_endpoint,
             &endpoints.revocation_endpoint,

@@ -70,10 +70,21 @@ pub struct AuthInfo {
 pub struct ProviderMetadata {
     pub issuer: String,
     pub jwks_uri: String,
+    #[serde(flatten)]
+    pub endpoints: ProviderEndpoints,
+}
+
+/// A provider's endpoints, as its discovery document names them: read from it by
+/// [`ProviderMetadata`], and passed on to clients, under the same names, by [`SignInProvider`].
+/// Each is absent when the provider has none (or, in `GET /v1/auth`, when the service could not
+/// read its discovery document).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderEndpoints {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
+    /// Present when the provider offers the device authorization grant (RFC 8628).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_authorization_endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,17 +103,8 @@ pub struct SignInProvider {
     /// Ask for tokens for this resource (RFC 8707), so their `aud` is this service.
     pub audience: String,
     /// From the provider's discovery document, when the service could read it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authorization_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
-    /// Present when the provider offers the device authorization grant (RFC 8628).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_authorization_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revocation_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end_session_endpoint: Option<String>,
+    #[serde(flatten)]
+    pub endpoints: ProviderEndpoints,
 }
 
 impl SignInProvider {
@@ -501,5 +503,34 @@ mod tests {
         assert_eq!(event.name(), "saved");
         let back: Event = serde_json::from_value(json).unwrap();
         assert_eq!(back, event);
+    }
+
+    #[test]
+    fn providers_keep_their_wire_form_to_the_byte() {
+        // GET /v1/auth: the fields in this order, absent endpoints left out, no client id null.
+        let full = r#"{"issuer":"https://idp.example","client_id":"copresence","scopes":["openid"],"audience":"api://copresence","authorization_endpoint":"https://idp.example/a","token_endpoint":"https://idp.example/t","device_authorization_endpoint":"https://idp.example/d","revocation_endpoint":"https://idp.example/r","end_session_endpoint":"https://idp.example/e"}"#;
+        let bare = r#"{"issuer":"https://idp.example","client_id":null,"scopes":[],"audience":"api://copresence","token_endpoint":"https://idp.example/t"}"#;
+        for wire in [full, bare] {
+            let provider: SignInProvider = serde_json::from_str(wire).unwrap();
+            assert_eq!(serde_json::to_string(&provider).unwrap(), wire);
+        }
+        let provider: SignInProvider = serde_json::from_str(full).unwrap();
+        assert_eq!(
+            provider.endpoints.device_authorization_endpoint.as_deref(),
+            Some("https://idp.example/d")
+        );
+        // A discovery document: what is not read is left, null is absent.
+        let discovery = r#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/k","token_endpoint":"https://idp.example/t","revocation_endpoint":null,"grant_types_supported":["authorization_code"]}"#;
+        let metadata: ProviderMetadata = serde_json::from_str(discovery).unwrap();
+        assert_eq!(
+            metadata.endpoints.token_endpoint.as_deref(),
+            Some("https://idp.example/t")
+        );
+        assert_eq!(metadata.endpoints.revocation_endpoint, None);
+        assert_eq!(
+            serde_json::to_string(&metadata).unwrap(),
+            r#"{"issuer":"https://idp.example","jwks_uri":"https://idp.example/k","token_endpoint":"https://idp.example/t"}"#
+        );
+        assert!(serde_json::from_str::<ProviderMetadata>(r#"{"issuer":"x"}"#).is_err());
     }
 }

@@ -12,16 +12,8 @@ pub async fn auth(State(state): State<AppState>) -> Json<AuthInfo> {
     let mut providers = Vec::new();
     if let Some(verifier) = state.auth.oidc() {
         for (config, metadata) in verifier.describe().await {
-            let metadata = metadata.as_ref();
-            let endpoint = |pick: fn(&crate::auth::oidc::ProviderMetadata) -> &Option<String>| {
-                metadata.and_then(|m| pick(m).clone())
-            };
             providers.push(SignInProvider {
-                authorization_endpoint: endpoint(|m| &m.authorization_endpoint),
-                token_endpoint: endpoint(|m| &m.token_endpoint),
-                device_authorization_endpoint: endpoint(|m| &m.device_authorization_endpoint),
-                revocation_endpoint: endpoint(|m| &m.revocation_endpoint),
-                end_session_endpoint: endpoint(|m| &m.end_session_endpoint),
+                endpoints: metadata.map(|m| m.endpoints).unwrap_or_default(),
                 issuer: config.issuer,
                 client_id: config.client_id,
                 scopes: config.scopes,
