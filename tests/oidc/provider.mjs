@@ -2,8 +2,8 @@
 // end-to-end tests. tests/src/oidc.rs writes the configuration file and starts this script;
 // scripts/oidc-provider.sh installs its dependencies outside the clone.
 //
-//   node provider.mjs CONFIG.json PORT   serve on http://127.0.0.1:PORT (0: any free port) and
-//                                        print "listening on http://127.0.0.1:PORT" once ready;
+//   node provider.mjs CONFIG.json PORT   serve on http://HOST:PORT (0: any free port) and
+//                                        print "listening on http://HOST:PORT" once ready;
 //                                        that URL is the issuer
 //   node provider.mjs --new-key          print a new private signing key (RSA JWK, random kid)
 //
@@ -11,7 +11,8 @@
 //   { "client_id": "copresence", "audience": "api://copresence",
 //     "access_token_ttl": 60, "refresh_token_ttl": 86400, "device_code_ttl": 600,
 //     "jwks": { "keys": [private JWK, ...] },
-//     "state": "/path/state.json",
+//     "state": "/path/state.json", "redirect_uris": ["http://127.0.0.1/v1/auth/redirect"],
+//     "host": "127.0.0.2" (where to listen; 127.0.0.1 by default),
 //     "accounts": [{ "sub", "email", "name", "groups": [...], "upn"?, "picture"? }] }
 //
 // Accounts are read from the file again at every lookup, so a test can change a user's groups
@@ -67,8 +68,9 @@ const configuration = {
     token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
-    // A native client's loopback redirect URI matches on any port (RFC 8252, section 7.3).
-    redirect_uris: ['http://127.0.0.1/callback'],
+    // A native client's loopback redirect URI matches on any port (RFC 8252, section 7.3):
+    // the tray's and the CLI's listener, and the service's redirect for editors in a browser.
+    redirect_uris: ['http://127.0.0.1/callback', ...(config.redirect_uris ?? [])],
   }],
   // Signs the interaction and session cookies. Fixed, so that a browser's session outlives a
   // restart; this provider only ever serves tests on loopback.
@@ -128,8 +130,11 @@ const configuration = {
 };
 
 const server = createServer();
-server.listen(Number(portArgument), '127.0.0.1', () => {
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+// Another loopback address may be asked for: VS Code for the Web forwards links to 127.0.0.1
+// and localhost through its own proxy, as it would a maker's dev server, not a provider.
+const host = config.host ?? '127.0.0.1';
+server.listen(Number(portArgument), host, () => {
+  const issuer = `http://${host}:${server.address().port}`;
   const provider = new Provider(issuer, configuration);
   provider.use(signInByEmail(provider));
   server.on('request', provider.callback());

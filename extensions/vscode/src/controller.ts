@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 
 import { PageMapper, type Page } from "./mapping.js";
 import { fileTree, readSettings, relativePath, PROJECT_FILE, type WorkspaceSettings } from "./settings.js";
-import { Credentials } from "./signIn.js";
+import { Credentials } from "./credentials.js";
 import { SitePresence, type PersonOnPage } from "./sitePresence.js";
 import { resolveConflict } from "./ui/conflict.js";
 import { PeopleDecorations } from "./ui/decorations.js";
@@ -44,6 +44,7 @@ export class Controller implements vscode.Disposable {
       }
     };
     this.#disposables.push(
+      this.credentials,
       this.#status,
       this.#view,
       this.#decorations,
@@ -97,9 +98,9 @@ export class Controller implements vscode.Disposable {
     for (const problem of this.#mapper.problems) {
       void vscode.window.showWarningMessage(`Copresence: page rule ${problem.rule + 1} is ignored: ${problem.message}`);
     }
-    const token = await this.credentials.token(settings.server);
+    const signedIn = await this.credentials.has(settings.server);
     if (generation !== this.#generation) return;
-    if (token === undefined) {
+    if (!signedIn) {
       this.#show("$(account) Sign in to Copresence", `Sign in to ${settings.server} to see who else works on ${settings.site}.`, "copresence.signIn", "Sign in to see who else works on this site.");
       return;
     }
@@ -131,7 +132,7 @@ export class Controller implements vscode.Disposable {
   }
 
   async #tokenFor(server: string): Promise<string> {
-    const token = await this.credentials.token(server);
+    const token = await this.credentials.bearer(server);
     if (token === undefined) throw new CopresenceError("unauthorized", "signed out");
     return token;
   }

@@ -9,7 +9,7 @@
 import * as vscode from "vscode";
 
 import { Controller } from "./controller.js";
-import { signInWithToken } from "./signIn.js";
+import { SignInReturns, signIn, signInWithToken } from "./signIn.js";
 import { showCard } from "./ui/card.js";
 import { chatInTeams, sendEmail } from "./ui/links.js";
 import { personOf } from "./ui/peopleView.js";
@@ -24,11 +24,13 @@ export function activate(context: vscode.ExtensionContext): void {
     void vscode.window.showWarningMessage("Set copresence.server and copresence.site (or add a .copresence.json) first.");
     return undefined;
   };
+  const returns = new SignInReturns();
   context.subscriptions.push(
     owner,
+    vscode.window.registerUriHandler(returns),
     vscode.commands.registerCommand("copresence.signIn", async () => {
       const server = await needServer();
-      if (server !== undefined) await signInWithToken(owner.credentials, server);
+      if (server !== undefined) await signIn(owner.credentials, returns, server);
     }),
     vscode.commands.registerCommand("copresence.signInWithToken", async () => {
       const server = await needServer();

@@ -20,6 +20,7 @@ export const SERVICE_ERROR_CODES = [
   "invalid_client",
   "invalid_page",
   "invalid_title",
+  "invalid_redirect",
   "invalid_site_id",
   "unknown_page",
   "too_many_sites",

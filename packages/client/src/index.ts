@@ -7,6 +7,8 @@
  *   the Rust core's rules (held to them by the shared golden files in `protocol/golden/`).
  * - {@link Presence}: an editor tab's session: join, heartbeat, move, save, leave.
  * - {@link teamsChat}, {@link mailto}: the links a user card opens, by the Rust core's rules.
+ * - {@link BrowserSignIn}: signing in with the organisation's OpenID provider through the
+ *   service's redirect, for editors in a browser.
  * - {@link CopresenceError}, {@link ConflictError}: errors with the service's codes.
  */
 
@@ -39,3 +41,13 @@ export { LiveState } from "./live.js";
 export { Presence, type PresenceOptions } from "./presence.js";
 export { applyToMembers, applyToSite } from "./roster.js";
 export * from "./types.js";
+export {
+  BrowserSignIn,
+  SignInError,
+  bearerIsIdToken,
+  refreshSignIn,
+  sendsResource,
+  signInRedirectUri,
+  type BrowserSignInOptions,
+  type SignInTokens,
+} from "./signIn.js";

@@ -11,7 +11,7 @@ import * as vscode from "vscode";
  * `Uri` would be decoded and encoded again on its way, and its query encoder leaves `&` and `=`
  * alone, so a `%26` in a hostile address would turn back into a parameter separator.
  */
-async function openLink(link: string): Promise<void> {
+export async function openLink(link: string): Promise<void> {
   await vscode.env.openExternal(link as unknown as vscode.Uri);
 }
 

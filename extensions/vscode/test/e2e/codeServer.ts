@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
 
 /** The repository (this file runs from extensions/vscode/dist-test/extensions/vscode/test/e2e/). */
 export const REPOSITORY = fileURLToPath(new URL("../../../../../../../", import.meta.url));
@@ -159,8 +159,18 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press("F1");
   await page.waitForSelector(".quick-input-widget input", { visible: true });
   await page.keyboard.type(title);
-  await waitForText(page, ".quick-input-list .monaco-list-row", title);
-  await page.keyboard.press("Enter");
+  // The row of exactly this command: others may start with its title.
+  const row = await page.waitForFunction(
+    (want: string) => {
+      for (const row of document.querySelectorAll(".quick-input-list .monaco-list-row")) {
+        if (row.querySelector(".label-name")?.textContent?.trim() === want) return row;
+      }
+      return null;
+    },
+    { timeout: 20_000 },
+    title,
+  );
+  await (row.asElement() as ElementHandle<Element>).click();
 }
 
 /** Open a file by Quick Open (Ctrl+P), as a maker does. */
@@ -203,4 +213,39 @@ export async function waitForText(page: Page, selector: string, text: string, ti
     text,
   );
   return (await handle.jsonValue()) as string;
+}
+
+/** Click the button labelled `label` inside the element `within` (a dialog, say). */
+export async function clickButton(page: Page, within: string, label: string): Promise<void> {
+  const clicked = await page.evaluate(
+    (sel: string, text: string) => {
+      const box = document.querySelector(sel);
+      for (const button of box?.querySelectorAll("a.monaco-button, .monaco-button") ?? []) {
+        if ((button as HTMLElement).innerText.trim() === text) {
+          (button as HTMLElement).click();
+          return true;
+        }
+      }
+      return false;
+    },
+    within,
+    label,
+  );
+  if (!clicked) throw new Error(`no button ${label} in ${within}`);
+}
+
+/** Open a collapsed view of the explorer by its header, as a maker clicks it. */
+export async function expandView(page: Page, title: string): Promise<void> {
+  const header = await page.waitForFunction(
+    (want: string) => {
+      for (const header of document.querySelectorAll('[id="workbench.view.explorer"] .pane-header')) {
+        if ((header as HTMLElement).innerText.trim().split("\n")[0] === want) return header;
+      }
+      return null;
+    },
+    { timeout: 20_000 },
+    title,
+  );
+  const element = header.asElement() as ElementHandle<Element>;
+  if ((await element.evaluate((e) => e.getAttribute("aria-expanded"))) !== "true") await element.click();
 }

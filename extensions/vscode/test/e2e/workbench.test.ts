@@ -5,72 +5,29 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import type { Browser, ElementHandle, Page } from "puppeteer-core";
+import type { Browser, Page } from "puppeteer-core";
 
 import type { Client } from "@copresence/client";
 
 import { ANN, BO, TestService, Watch, eventOf } from "../../../../packages/client/test/harness.js";
 import {
   CodeServer,
-  EXTENSION,
   RECONNECTION_GRACE_S,
   REPOSITORY,
+  clickButton,
   editAndSave,
+  expandView,
   launchChromium,
   openFile,
   openWorkbench,
   runCommand,
   waitForText,
 } from "./codeServer.js";
-
-const ORG = `
-[[users]]
-email = "${ANN}"
-name = "Ann Lee"
-teams = "${ANN}"
-
-[[users]]
-email = "${BO}"
-name = "Bo Chen"
-
-[[sites]]
-id = "contoso"
-name = "Contoso Portal"
-url = "https://contoso.example"
-members = ["${ANN}", "${BO}"]
-pages = [
-  { path = "/", title = "Home" },
-  { path = "/products", title = "Products" },
-]
-`;
-
-/** A Power Pages site as `pac powerpages download` leaves it; /contact is not imported yet. */
-const SITE_FILES: Record<string, string> = {
-  "contoso/website.yml": "adx_websiteid: 5e1c\nadx_name: Contoso Portal\n",
-  "contoso/web-pages/home/Home.webpage.yml": "adx_name: Home\nadx_partialurl: /\nadx_webpageid: home-id\n",
-  "contoso/web-pages/home/Home.webpage.copy.html": "<h1>Welcome</h1>\n",
-  "contoso/web-pages/products/Products.webpage.yml":
-    "adx_name: Products\nadx_parentpageid: home-id\nadx_partialurl: products\nadx_webpageid: products-id\n",
-  "contoso/web-pages/products/Products.webpage.copy.html": "<h1>Products</h1>\n",
-  "contoso/web-pages/contact/Contact.webpage.yml":
-    "adx_name: Contact us\nadx_parentpageid: home-id\nadx_partialurl: contact\nadx_webpageid: contact-id\n",
-  "contoso/web-pages/contact/Contact.webpage.copy.html": "<h1>Contact</h1>\n",
-};
-
-/** The service's reconnect grace: how long a session outlives its closed stream. */
-const SERVICE_GRACE_S = 3;
-
-/** The extension's status-bar item (the workbench prefixes its id with the extension's). */
-const STATUS = '.statusbar-item[id$="copresence.people"]';
-/** The Copresence view in the explorer. */
-const VIEW = '[id="workbench.view.explorer"] .pane:has(.pane-header[aria-label^="Copresence"])';
-const ARTIFACTS = join(REPOSITORY, "target/artifacts");
-const VSIX = join(EXTENSION, "dist/copresence.vsix");
+import { ARTIFACTS, ORG, SERVICE_GRACE_S, STATUS, VIEW, VSIX, WORKBENCH_SETTINGS, contosoWorkspace } from "./contoso.js";
 
 let service: TestService;
 let codeServer: CodeServer;
@@ -80,28 +37,10 @@ let workspace: string;
 before(async () => {
   // The harness looks beside its own source, which this compiled copy is not.
   process.env.COPRESENCE_BIN_DIR ??= join(REPOSITORY, "target/debug");
-  codeServer = await CodeServer.start(VSIX, {
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "telemetry.telemetryLevel": "off",
-    "window.dialogStyle": "custom",
-    // What a maker sees of the workbench, without the chat panel or completions over the text typed.
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "chat.disableAIFeatures": true,
-    "editor.quickSuggestions": { other: false, comments: false, strings: false },
-    "editor.suggestOnTriggerCharacters": false,
-    "html.autoClosingTags": false,
-  });
+  codeServer = await CodeServer.start(VSIX, WORKBENCH_SETTINGS);
   // The web worker extension host calls the service from the workbench's origin.
   service = await TestService.start(["--allow-origin", codeServer.url, "--reconnect-grace", `${SERVICE_GRACE_S}s`], ORG);
-  workspace = mkdtempSync(join(tmpdir(), "copresence-workspace-"));
-  for (const [path, text] of Object.entries(SITE_FILES)) {
-    mkdirSync(dirname(join(workspace, path)), { recursive: true });
-    writeFileSync(join(workspace, path), text);
-  }
-  writeFileSync(join(workspace, ".copresence.json"), JSON.stringify({ server: service.url, site: "contoso" }));
+  workspace = contosoWorkspace(service.url);
 });
 
 after(async () => {
@@ -203,38 +142,4 @@ async function maker(page: Page, watch: Watch, ann: Client): Promise<void> {
   const bound = (RECONNECTION_GRACE_S + SERVICE_GRACE_S) * 1000 + 5_000;
   await watch.until("Bo's leave", eventOf("leave", (e) => e.user.email === BO), bound);
   assert.ok(Date.now() - closedAt < bound, `left after ${Date.now() - closedAt} ms`);
-}
-
-async function clickButton(page: Page, within: string, label: string): Promise<void> {
-  const clicked = await page.evaluate(
-    (sel: string, text: string) => {
-      const box = document.querySelector(sel);
-      for (const button of box?.querySelectorAll("a.monaco-button, .monaco-button") ?? []) {
-        if ((button as HTMLElement).innerText.trim() === text) {
-          (button as HTMLElement).click();
-          return true;
-        }
-      }
-      return false;
-    },
-    within,
-    label,
-  );
-  assert.ok(clicked, `no button ${label}`);
-}
-
-/** Open a collapsed view of the explorer by its header, as a maker clicks it. */
-async function expandView(page: Page, title: string): Promise<void> {
-  const header = await page.waitForFunction(
-    (want: string) => {
-      for (const header of document.querySelectorAll('[id="workbench.view.explorer"] .pane-header')) {
-        if ((header as HTMLElement).innerText.trim().split("\n")[0] === want) return header;
-      }
-      return null;
-    },
-    { timeout: 20_000 },
-    title,
-  );
-  const element = header.asElement() as ElementHandle<Element>;
-  if ((await element.evaluate((e) => e.getAttribute("aria-expanded"))) !== "true") await element.click();
 }
