@@ -247,6 +247,7 @@ async fn main() {
                     page: "/pricing".into(),
                     client: "bench".into(),
                     title: None,
+                    url: None,
                 },
             )
             .await

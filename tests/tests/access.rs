@@ -18,6 +18,7 @@ fn at(page: &str) -> PutSession {
         page: page.into(),
         client: "studio".into(),
         title: None,
+        url: None,
     }
 }
 

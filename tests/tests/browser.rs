@@ -216,6 +216,7 @@ fn at(page: &str) -> PutSession {
         page: page.into(),
         client: "cli".into(),
         title: None,
+        url: None,
     }
 }
 

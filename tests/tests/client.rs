@@ -29,6 +29,7 @@ async fn a_broken_stream_resumes_with_exactly_the_missed_events() {
             page: "/".into(),
             client: "studio".into(),
             title: None,
+            url: None,
         },
     )
     .await
@@ -46,6 +47,7 @@ async fn a_broken_stream_resumes_with_exactly_the_missed_events() {
             page: "/products".into(),
             client: "studio".into(),
             title: None,
+            url: None,
         },
     )
     .await

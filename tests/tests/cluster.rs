@@ -17,6 +17,7 @@ fn at(page: &str) -> PutSession {
         page: page.into(),
         client: "studio".into(),
         title: None,
+        url: None,
     }
 }
 

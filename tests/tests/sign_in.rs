@@ -90,6 +90,7 @@ fn at(page: &str) -> PutSession {
         page: page.into(),
         client: "studio".into(),
         title: None,
+        url: None,
     }
 }
 

@@ -71,6 +71,7 @@ async fn measure(url: &str, org: &Organisation, plan: &Plan) -> Result<Ingest> {
                 page: "/".to_owned(),
                 client: "bench".to_owned(),
                 title: None,
+                url: None,
             };
             let mut joined = Ok(());
             for session in &sessions {

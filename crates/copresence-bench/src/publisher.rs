@@ -54,6 +54,7 @@ impl Publisher {
                     page: format!("{prefix}0"),
                     client: CLIENT.to_owned(),
                     title: None,
+                    url: None,
                 };
                 client
                     .put_session(site, SESSION, &body)
@@ -75,6 +76,7 @@ impl Publisher {
                     page,
                     client: CLIENT.to_owned(),
                     title: None,
+                    url: None,
                 };
                 client
                     .put_session(site, SESSION, &body)
@@ -129,6 +131,7 @@ fn floor_event(site: &str, from: &str, to: String) -> String {
                 client: CLIENT.to_owned(),
                 since: now,
                 page_since: now,
+                url: None,
             }],
         },
         session: SESSION.to_owned(),

@@ -96,6 +96,11 @@ pub enum Command {
         #[arg(long, value_name = "TITLE")]
         title: Option<String>,
 
+        /// The address of the web editor's tab on the page, kept with the session (where
+        /// "Open" on your card goes) when one of the site's editors reads the page from it
+        #[arg(long, value_name = "ADDRESS")]
+        url: Option<String>,
+
         /// Publish once and exit without leaving (the session then expires by itself)
         #[arg(long)]
         once: bool,
@@ -174,6 +179,19 @@ mod tests {
         assert!(matches!(
             cli.command,
             Command::Join { ref client, once: false, session: None, title: None, .. } if client == "cli"
+        ));
+        let addressed = Cli::try_parse_from([
+            "copresence",
+            "join",
+            "s",
+            "/p",
+            "--url",
+            "https://studio.example/edit/p",
+        ])
+        .unwrap();
+        assert!(matches!(
+            addressed.command,
+            Command::Join { url: Some(ref url), .. } if url == "https://studio.example/edit/p"
         ));
         let titled =
             Cli::try_parse_from(["copresence", "join", "s", "/new", "--title", "New page"])

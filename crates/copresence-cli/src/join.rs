@@ -28,6 +28,8 @@ pub struct JoinArgs {
     pub client: String,
     /// The page's title, for a page the site adds when it is opened.
     pub title: Option<String>,
+    /// The web editor tab's address, for the service to keep with the session.
+    pub url: Option<String>,
     pub once: bool,
 }
 
@@ -38,6 +40,7 @@ pub async fn run(client: &Client, out: &mut Out, args: JoinArgs) -> Result<ExitC
         session,
         client: client_name,
         title,
+        url,
         once,
     } = args;
     validate_page_path(&page).map_err(|e| anyhow!("{page:?}: {e}"))?;
@@ -51,6 +54,7 @@ pub async fn run(client: &Client, out: &mut Out, args: JoinArgs) -> Result<ExitC
         page: page.clone(),
         client: client_name,
         title,
+        url,
     };
 
     let state = client

@@ -97,6 +97,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             session,
             client: client_name,
             title,
+            url,
             once,
         } => {
             let args = join::JoinArgs {
@@ -105,6 +106,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 session,
                 client: client_name,
                 title,
+                url,
                 once,
             };
             join::run(&client, &mut out, args).await

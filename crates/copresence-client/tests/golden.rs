@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use copresence_client::core::roster::Roster;
+use copresence_client::core::roster::{Roster, SessionPut};
 use copresence_client::core::{ErrorCode, Event, LeaveReason, UserCard, UserId};
 use copresence_client::{LiveState, Update};
 use serde::Deserialize;
@@ -54,6 +54,9 @@ enum ServerChange {
         session: String,
         page: String,
         client: String,
+        /// The editor tab's address the session put, when it put one.
+        #[serde(default)]
+        url: Option<String>,
     },
     EndSession {
         user: UserId,
@@ -152,7 +155,15 @@ fn derive(
             session,
             page,
             client,
-        } => roster.put_session(site, user, session, page, client, now),
+            url,
+        } => {
+            let put = SessionPut {
+                page,
+                client,
+                url: url.as_deref(),
+            };
+            roster.put_session(site, user, session, put, now)
+        }
         ServerChange::EndSession {
             user,
             session,

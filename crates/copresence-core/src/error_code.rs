@@ -69,6 +69,8 @@ error_codes! {
     /// 400: a sign-in redirect (`GET /v1/auth/redirect`) whose state names no return address
     /// the service may send the browser to.
     InvalidRedirect = "invalid_redirect",
+    /// 400: a session's editor address that none of the site's editors maps to its page.
+    InvalidUrl = "invalid_url",
     /// 400: a site id outside its alphabet or length.
     InvalidSiteId = "invalid_site_id",
     /// 400: the site has no such page.

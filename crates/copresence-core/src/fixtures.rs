@@ -46,6 +46,7 @@ pub fn session(id: &str, page: &str) -> SessionInfo {
         client: "studio".into(),
         since: NOW,
         page_since: NOW,
+        url: None,
     }
 }
 
@@ -65,6 +66,7 @@ pub fn site(id: &str) -> SiteState {
             id: id.into(),
             name: format!("Site {id}"),
             url: String::new(),
+            editors: Vec::new(),
         },
         pages: vec![Page {
             path: "/".into(),

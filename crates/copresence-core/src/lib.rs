@@ -12,6 +12,8 @@
 //! - [`links`]: Teams chat and `mailto:` links with every value percent-encoded.
 //! - [`photo`]: where a profile photo may come from, and which bytes are a picture;
 //!   [`address`]: plain `http://` only to this machine.
+//! - [`editors`]: the web editors a site describes by URL patterns: which page a tab's address
+//!   is on, and where "Open" on someone's card goes.
 //! - [`membership`]: a site's members by e-mail, domain or directory group, and who matches.
 //! - [`error_code`]: the codes of the service's error answers, which it emits and clients match.
 //! - [`notify`]: who to notify about what: never yourself, only followed sites, bursts
@@ -23,6 +25,7 @@
 //! clock.
 
 pub mod address;
+pub mod editors;
 pub mod error_code;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;

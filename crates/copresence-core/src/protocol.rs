@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::editors::Editor;
 use crate::roster::SiteState;
 
 /// A user's numeric id, stable for the life of the organisation.
@@ -144,6 +145,11 @@ pub struct SiteInfo {
     pub id: String,
     pub name: String,
     pub url: String,
+    /// The web editors its makers use, by which a tab's address is a page of the site
+    /// ([`crate::editors`]). Left out when the site describes none, and absent from a service
+    /// older than editors: either way, read as none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub editors: Vec<Editor>,
 }
 
 /// A page of a site. The parent is derived from the path: the longest other page path that is a
@@ -164,6 +170,10 @@ pub struct SessionInfo {
     pub since: i64,
     /// When this session last changed page (equal to `since` until it moves).
     pub page_since: i64,
+    /// The address of the web editor's tab the session is in, when one of the site's editors
+    /// maps it to `page` ([`crate::editors::Editor::page_of`]): where "Open" goes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// A user present on a site, with every session they have open there.
@@ -216,6 +226,10 @@ pub struct PutSession {
     /// its editors adds it with this title. Ignored for a page the site has.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    /// The address of the web editor's tab, kept with the session when one of the site's
+    /// editors maps it to `page`, refused (`invalid_url`) otherwise. None clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 fn default_client() -> String {
@@ -475,6 +489,7 @@ mod tests {
             page: "/".into(),
             client: "cli".into(),
             title: None,
+            url: None,
         })
         .unwrap();
         assert_eq!(json, serde_json::json!({"page": "/", "client": "cli"}));

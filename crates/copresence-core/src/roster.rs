@@ -20,6 +20,27 @@ use crate::protocol::{
     Event, LeaveReason, Member, Page, SaveRecord, SessionInfo, SiteInfo, UserCard, UserId,
 };
 
+/// What a session `PUT` says of where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPut<'a> {
+    pub page: &'a str,
+    pub client: &'a str,
+    /// The web editor tab's address, already held to the site's editors by the caller; `None`
+    /// clears the one the session had.
+    pub url: Option<&'a str>,
+}
+
+impl<'a> SessionPut<'a> {
+    /// On `page` from `client`, with no editor address.
+    pub fn new(page: &'a str, client: &'a str) -> Self {
+        SessionPut {
+            page,
+            client,
+            url: None,
+        }
+    }
+}
+
 /// Who is on a site: members sorted by user id, each with their sessions sorted by session id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -68,21 +89,26 @@ impl Roster {
 
     /// Join, heartbeat or move a session. Returns the event to publish, or `None` when nothing a
     /// watcher can see changed (a heartbeat).
+    ///
+    /// A change of client or of editor address alone is a move whose `from` and `to` are the
+    /// same page: every client applies a move by taking its `member`, so it shows the new
+    /// address, and one that reads `from` and `to` sees nobody change page.
     pub fn put_session(
         &mut self,
         site: &str,
         user: &UserCard,
         session: &str,
-        page: &str,
-        client: &str,
+        put: SessionPut<'_>,
         now: i64,
     ) -> Option<Event> {
+        let SessionPut { page, client, url } = put;
         let new_session = || SessionInfo {
             id: session.to_owned(),
             page: page.to_owned(),
             client: client.to_owned(),
             since: now,
             page_since: now,
+            url: url.map(str::to_owned),
         };
         let index = match self.index_of(user.id) {
             Err(at) => {
@@ -112,7 +138,11 @@ impl Roster {
             }
             Ok(at) => {
                 let existing = &mut member.sessions[at];
-                if existing.page == page && existing.client == client && !card_changed {
+                if existing.page == page
+                    && existing.client == client
+                    && existing.url.as_deref() == url
+                    && !card_changed
+                {
                     return None;
                 }
                 let from = existing.page.clone();
@@ -121,6 +151,7 @@ impl Roster {
                     existing.page_since = now;
                 }
                 existing.client = client.to_owned();
+                existing.url = url.map(str::to_owned);
                 Some(from)
             }
         };
@@ -249,9 +280,12 @@ mod tests {
     fn first_session_joins_and_heartbeats_are_silent() {
         let mut roster = Roster::default();
         let ann = card(1, "Ann");
-        let join = roster.put_session("s", &ann, "t1", "/", "studio", 10);
+        let join = roster.put_session("s", &ann, "t1", SessionPut::new("/", "studio"), 10);
         assert!(matches!(join, Some(Event::Join { ref member, .. }) if member.sessions.len() == 1));
-        assert_eq!(roster.put_session("s", &ann, "t1", "/", "studio", 20), None);
+        assert_eq!(
+            roster.put_session("s", &ann, "t1", SessionPut::new("/", "studio"), 20),
+            None
+        );
         assert_eq!(roster.member(1).unwrap().sessions[0].since, 10);
     }
 
@@ -260,8 +294,8 @@ mod tests {
         let mut roster = Roster::default();
         let ann = card(1, "Ann");
         assert!(roster.admits(1, "t1", 2));
-        roster.put_session("s", &ann, "t1", "/", "studio", 10);
-        roster.put_session("s", &ann, "t2", "/", "studio", 11);
+        roster.put_session("s", &ann, "t1", SessionPut::new("/", "studio"), 10);
+        roster.put_session("s", &ann, "t2", SessionPut::new("/", "studio"), 11);
         assert!(!roster.admits(1, "t3", 2), "a third tab is past the cap");
         assert!(
             roster.admits(1, "t2", 2),
@@ -274,8 +308,8 @@ mod tests {
     fn page_change_is_a_move_never_leave_and_join() {
         let mut roster = Roster::default();
         let ann = card(1, "Ann");
-        roster.put_session("s", &ann, "t1", "/", "studio", 10);
-        match roster.put_session("s", &ann, "t1", "/pricing", "studio", 20) {
+        roster.put_session("s", &ann, "t1", SessionPut::new("/", "studio"), 10);
+        match roster.put_session("s", &ann, "t1", SessionPut::new("/pricing", "studio"), 20) {
             Some(Event::Move {
                 from, to, member, ..
             }) => {
@@ -292,8 +326,8 @@ mod tests {
     fn second_tab_is_a_move_and_only_the_last_tab_leaves() {
         let mut roster = Roster::default();
         let ann = card(1, "Ann");
-        roster.put_session("s", &ann, "t1", "/", "studio", 10);
-        let second = roster.put_session("s", &ann, "t2", "/a", "vscode-web", 11);
+        roster.put_session("s", &ann, "t1", SessionPut::new("/", "studio"), 10);
+        let second = roster.put_session("s", &ann, "t2", SessionPut::new("/a", "vscode-web"), 11);
         assert!(matches!(second, Some(Event::Move { from: None, .. })));
         let close = roster.end_session("s", 1, "t1", LeaveReason::Left, 12);
         assert!(matches!(close, Some(Event::Move { to: None, .. })));
@@ -318,10 +352,10 @@ mod tests {
         let mut client = Roster::default();
         let (ann, bo) = (card(1, "Ann"), card(2, "Bo"));
         let events = [
-            server.put_session("s", &bo, "b", "/", "cli", 1),
-            server.put_session("s", &ann, "a1", "/", "studio", 2),
-            server.put_session("s", &ann, "a2", "/x", "studio", 3),
-            server.put_session("s", &ann, "a1", "/y", "studio", 4),
+            server.put_session("s", &bo, "b", SessionPut::new("/", "cli"), 1),
+            server.put_session("s", &ann, "a1", SessionPut::new("/", "studio"), 2),
+            server.put_session("s", &ann, "a2", SessionPut::new("/x", "studio"), 3),
+            server.put_session("s", &ann, "a1", SessionPut::new("/y", "studio"), 4),
             server.end_session("s", 2, "b", LeaveReason::Left, 5),
             server.end_session("s", 1, "a2", LeaveReason::Left, 6),
         ];
@@ -338,7 +372,7 @@ mod tests {
         let ann = card(1, "Ann");
         state
             .members
-            .put_session("s", &ann, "t", "/blog/new", "studio", 1);
+            .put_session("s", &ann, "t", SessionPut::new("/blog/new", "studio"), 1);
         let before = state.members.clone();
         let added = Event::Pages {
             site: "s".into(),

@@ -8,12 +8,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use copresence_core::roster::SessionPut;
 use copresence_core::UserCard;
 
 use crate::clock::now_ms;
 use crate::org::Organisation;
 use crate::presence::Presence;
-use crate::store::{SaveError, Store, StoreError};
+use crate::store::{SaveError, Store, StoreError, DEFAULT_MAX_PAGES_PER_SITE};
 
 /// The local user the demo signs in.
 pub const YOU: &str = "you@example.com";
@@ -120,7 +121,7 @@ pub enum DemoError {
 /// [`TOKEN_FILE`] in `dir`.
 pub async fn prepare(store: &Store, dir: &Path) -> Result<String, DemoError> {
     let org = Organisation::parse(ORGANISATION).expect("the demo organisation parses");
-    store.import(&org).await?;
+    store.import(&org, DEFAULT_MAX_PAGES_PER_SITE).await?;
     let token = store.issue_token(YOU, now_ms(), None).await?;
     let path = dir.join(TOKEN_FILE);
     write_private(&path, &token)?;
@@ -230,7 +231,12 @@ pub async fn run_makers(store: Store, presence: Arc<dyn Presence>, share: MakerS
         for maker in makers.iter().filter(|m| m.at.is_some()) {
             let (site, page) = maker.at.clone().unwrap_or_default();
             let _ = presence
-                .put_session(&site, &maker.user, "demo", &page, maker.client)
+                .put_session(
+                    &site,
+                    &maker.user,
+                    "demo",
+                    SessionPut::new(&page, maker.client),
+                )
                 .await;
         }
     }
@@ -253,7 +259,12 @@ async fn act(
             let pages = pages_of(site.clone()).await?;
             let page = pages[fastrand::usize(..pages.len())].clone();
             presence
-                .put_session(&site, &maker.user, "demo", &page, maker.client)
+                .put_session(
+                    &site,
+                    &maker.user,
+                    "demo",
+                    SessionPut::new(&page, maker.client),
+                )
                 .await?;
             maker.at = Some((site, page));
         }
@@ -262,7 +273,12 @@ async fn act(
                 let pages = pages_of(site.clone()).await?;
                 let next = pages[fastrand::usize(..pages.len())].clone();
                 presence
-                    .put_session(&site, &maker.user, "demo", &next, maker.client)
+                    .put_session(
+                        &site,
+                        &maker.user,
+                        "demo",
+                        SessionPut::new(&next, maker.client),
+                    )
                     .await?;
                 maker.at = Some((site, next));
             }
@@ -309,7 +325,7 @@ mod tests {
     #[test]
     fn demo_organisation_is_valid_and_has_eight_makers_and_you() {
         let org = Organisation::parse(ORGANISATION).unwrap();
-        org.validate().unwrap();
+        org.validate(DEFAULT_MAX_PAGES_PER_SITE).unwrap();
         assert_eq!(org.users.len(), 9);
         assert!(org.sites.iter().all(|s| s.members.iter().any(|m| m == YOU)));
     }

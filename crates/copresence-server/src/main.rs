@@ -17,7 +17,7 @@ use copresence_server::presence::redis::RedisPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::ratelimit::{Rate, Rates};
 use copresence_server::readcache;
-use copresence_server::store::{PageLimits, PruneReport, Store};
+use copresence_server::store::{PageLimits, PruneReport, Store, DEFAULT_MAX_PAGES_PER_SITE};
 use copresence_server::{demo, ServeOptions, Server};
 use std::io::Write;
 
@@ -49,6 +49,9 @@ enum Command {
         /// With --prune: print what would be removed, and change nothing.
         #[arg(long, requires = "prune")]
         dry_run: bool,
+        /// Pages a site may hold (as serve's flag): no editor's pages table may list more.
+        #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_SITE", default_value_t = DEFAULT_MAX_PAGES_PER_SITE)]
+        max_pages_per_site: usize,
     },
     /// Manage bearer tokens.
     Token {
@@ -185,7 +188,7 @@ struct ServeArgs {
     #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_USER", default_value_t = 200)]
     max_pages_per_user: usize,
     /// Pages a site may hold, listed or added, for its editors to add another.
-    #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_SITE", default_value_t = 5000)]
+    #[arg(long, env = "COPRESENCE_MAX_PAGES_PER_SITE", default_value_t = DEFAULT_MAX_PAGES_PER_SITE)]
     max_pages_per_site: usize,
     /// Session changes (join, heartbeat, move, leave) one user may make, as N/PERIOD in
     /// bursts of up to N; past it, 429 too_many_requests with Retry-After.
@@ -534,6 +537,7 @@ async fn main() -> Result<()> {
             file,
             prune,
             dry_run,
+            max_pages_per_site,
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
@@ -541,10 +545,12 @@ async fn main() -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let store = store.open().await?;
             if prune {
-                let report = store.import_pruning(&org, dry_run, now_ms()).await?;
+                let report = store
+                    .import_pruning(&org, max_pages_per_site, dry_run, now_ms())
+                    .await?;
                 print_prune(&report, dry_run);
             } else {
-                store.import(&org).await?;
+                store.import(&org, max_pages_per_site).await?;
             }
             if !dry_run {
                 println!(

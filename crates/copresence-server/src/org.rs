@@ -1,10 +1,12 @@
 //! The organisation file that `import` reads: users, and sites with their pages and members.
 //!
 //! Pages are listed flat; each page's parent follows from its path (see `copresence_core::pages`).
-//! A site may also grow pages from its editors (`open_pages`, on unless the file says `false`).
+//! A site may also grow pages from its editors (`open_pages`, on unless the file says `false`),
+//! and describe the web editors its makers use (`[[sites.editors]]`, [`copresence_core::editors`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
+use copresence_core::editors::{Editor, MAX_EDITORS_PER_SITE};
 use copresence_core::membership::MemberRule;
 use copresence_core::{validate_page_path, validate_page_title, validate_site_id, Page};
 use serde::Deserialize;
@@ -44,6 +46,38 @@ pub struct OrgSite {
     /// whose every page had to be listed here first would refuse its makers until it was.
     #[serde(default = "open_by_default")]
     pub open_pages: bool,
+    /// The web editors its makers use, by which a tab's address is a page of the site.
+    #[serde(default)]
+    pub editors: Vec<OrgEditor>,
+}
+
+/// A `[[sites.editors]]` entry: a [`copresence_core::editors::Editor`], with every key the file
+/// may not give refused, so a misspelt one is an error rather than a rule that never matches.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgEditor {
+    pub name: String,
+    pub pattern: String,
+    pub site: Option<String>,
+    pub pages: Option<BTreeMap<String, String>>,
+}
+
+impl OrgEditor {
+    pub fn to_editor(&self) -> Editor {
+        Editor {
+            name: self.name.clone(),
+            pattern: self.pattern.clone(),
+            site: self.site.clone(),
+            pages: self.pages.clone(),
+        }
+    }
+}
+
+impl OrgSite {
+    /// The site's editors, as they are stored and served.
+    pub fn editors(&self) -> Vec<Editor> {
+        self.editors.iter().map(OrgEditor::to_editor).collect()
+    }
 }
 
 fn open_by_default() -> bool {
@@ -56,8 +90,9 @@ impl Organisation {
     }
 
     /// Everything that would make a half-imported or unusable organisation, found before any
-    /// write.
-    pub fn validate(&self) -> Result<(), String> {
+    /// write. `max_pages_per_site` is the most pages a site may hold (`--max-pages-per-site`):
+    /// no editor's `pages` table may name more.
+    pub fn validate(&self, max_pages_per_site: usize) -> Result<(), String> {
         let mut emails = HashSet::new();
         for user in &self.users {
             let (local, domain) = user.email.rsplit_once('@').unwrap_or_default();
@@ -99,6 +134,18 @@ impl Organisation {
                     ));
                 }
             }
+            if site.editors.len() > MAX_EDITORS_PER_SITE {
+                return Err(format!(
+                    "site {:?}: {} editors, more than the {MAX_EDITORS_PER_SITE} a site may describe",
+                    site.id,
+                    site.editors.len()
+                ));
+            }
+            for editor in site.editors() {
+                editor
+                    .validate(max_pages_per_site)
+                    .map_err(|e| format!("site {:?}, editor {:?}: {e}", site.id, editor.name))?;
+            }
         }
         Ok(())
     }
@@ -127,7 +174,7 @@ pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Product
 "#,
         )
         .unwrap();
-        assert!(org.validate().is_ok());
+        assert!(org.validate(5000).is_ok());
         assert_eq!(org.sites[0].pages.len(), 2);
         assert!(
             org.sites[0].open_pages,
@@ -144,7 +191,7 @@ pages = [ { path = "/", title = "Home" }, { path = "/products", title = "Product
     fn refuses_bad_ids_duplicates_and_unknown_keys() {
         let bad = |text: &str| {
             Organisation::parse(text)
-                .and_then(|o| o.validate())
+                .and_then(|o| o.validate(5000))
                 .unwrap_err()
         };
         assert!(bad("[[sites]]\nid = \"Bad Id\"\nname = \"x\"\nurl = \"u\"").contains("site id"));

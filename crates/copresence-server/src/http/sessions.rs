@@ -1,12 +1,17 @@
 //! `PUT` and `DELETE /v1/sites/{site}/sessions/{session}`: join, heartbeat, move, leave. A `PUT`
-//! on a page the site does not have adds it, when the site takes pages from its editors.
+//! on a page the site does not have adds it, when the site takes pages from its editors; one
+//! with an editor tab's `url` keeps it when one of the site's editors reads the session's page
+//! from it, and is refused (`invalid_url`) otherwise.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use copresence_core::{validate_client, validate_session_id, PutSession, SessionState};
+use copresence_core::editors::check_session_address;
+use copresence_core::roster::SessionPut;
+use copresence_core::{validate_client, validate_session_id, ErrorCode, PutSession, SessionState};
 
 use super::{ApiResult, AppState, Body, Caller, PathParams};
+use crate::error::ApiError;
 use crate::ratelimit::Action;
 
 pub async fn put(
@@ -18,6 +23,12 @@ pub async fn put(
     state.rates.check(Action::Session, caller.0.user.id)?;
     validate_session_id(&session)?;
     validate_client(&request.client)?;
+    if let Some(address) = &request.url {
+        // Checked before the page is added: a refused request changes nothing.
+        let site = state.member_site(&caller, &site).await?;
+        check_session_address(&site.editors, &request.page, address)
+            .map_err(|refused| ApiError::bad_request(ErrorCode::InvalidUrl, refused.to_string()))?;
+    }
     let site = state
         .member_site_opening(&caller, &site, &request.page, request.title.as_deref())
         .await?;
@@ -27,8 +38,11 @@ pub async fn put(
             &site.id,
             &caller.0.user,
             &session,
-            &request.page,
-            &request.client,
+            SessionPut {
+                page: &request.page,
+                client: &request.client,
+                url: request.url.as_deref(),
+            },
         )
         .await?;
     let config = state.presence.config();

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use copresence_core::roster::Roster;
+use copresence_core::roster::{Roster, SessionPut};
 use copresence_core::{Event, LeaveReason, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
 
@@ -231,8 +231,7 @@ impl Presence for MemoryPresence {
         site: &str,
         user: &UserCard,
         session: &str,
-        page: &str,
-        client: &str,
+        put: SessionPut<'_>,
     ) -> Result<SessionInfo, PresenceError> {
         let now = now_ms();
         let shared = &self.shared;
@@ -249,7 +248,7 @@ impl Presence for MemoryPresence {
         if !roster.admits(user.id, session, per_site) {
             return Err(PresenceError::TooManySessions(SessionCap::Site(per_site)));
         }
-        let event = roster.put_session(site, user, session, page, client, now);
+        let event = roster.put_session(site, user, session, put, now);
         let info = roster
             .session(user.id, session)
             .cloned()
@@ -398,11 +397,11 @@ mod tests {
             panic!("a first subscription starts from a snapshot")
         };
         presence
-            .put_session("s", &ann(), "t", "/", "cli")
+            .put_session("s", &ann(), "t", SessionPut::new("/", "cli"))
             .await
             .unwrap();
         presence
-            .put_session("s", &ann(), "t", "/a", "cli")
+            .put_session("s", &ann(), "t", SessionPut::new("/a", "cli"))
             .await
             .unwrap();
         let resumed = presence.subscribe(&sites(), Some(&cursor)).await.unwrap();
@@ -415,7 +414,7 @@ mod tests {
         }
         for page in ["/b", "/c", "/d", "/e"] {
             presence
-                .put_session("s", &ann(), "t", page, "cli")
+                .put_session("s", &ann(), "t", SessionPut::new(page, "cli"))
                 .await
                 .unwrap();
         }
@@ -435,24 +434,28 @@ mod tests {
         let presence = MemoryPresence::start(config());
         for tab in ["a", "b", "c"] {
             presence
-                .put_session("s", &ann(), tab, "/", "cli")
+                .put_session("s", &ann(), tab, SessionPut::new("/", "cli"))
                 .await
                 .unwrap();
         }
-        let past_site = presence.put_session("s", &ann(), "d", "/", "cli").await;
+        let past_site = presence
+            .put_session("s", &ann(), "d", SessionPut::new("/", "cli"))
+            .await;
         assert!(matches!(
             past_site,
             Err(PresenceError::TooManySessions(SessionCap::Site(3)))
         ));
         presence
-            .put_session("s", &ann(), "c", "/moved", "cli")
+            .put_session("s", &ann(), "c", SessionPut::new("/moved", "cli"))
             .await
             .expect("an open session still moves");
         presence
-            .put_session("t", &ann(), "a", "/", "cli")
+            .put_session("t", &ann(), "a", SessionPut::new("/", "cli"))
             .await
             .unwrap();
-        let past_user = presence.put_session("u", &ann(), "a", "/", "cli").await;
+        let past_user = presence
+            .put_session("u", &ann(), "a", SessionPut::new("/", "cli"))
+            .await;
         assert!(matches!(
             past_user,
             Err(PresenceError::TooManySessions(SessionCap::User(4)))
@@ -460,7 +463,7 @@ mod tests {
         assert_eq!(presence.roster("s").await.unwrap().session_count(), 3);
         presence.end_session("s", 1, "a").await.unwrap();
         presence
-            .put_session("u", &ann(), "a", "/", "cli")
+            .put_session("u", &ann(), "a", SessionPut::new("/", "cli"))
             .await
             .expect("a closed session frees its place");
     }
@@ -474,7 +477,7 @@ mod tests {
         for i in 0..100 {
             let page = format!("/{}", "p".repeat(i));
             presence
-                .put_session("s", &ann(), "t", &page, "cli")
+                .put_session("s", &ann(), "t", SessionPut::new(&page, "cli"))
                 .await
                 .unwrap();
         }
@@ -491,7 +494,7 @@ mod tests {
     async fn attached_session_outlives_its_ttl_and_leaves_after_the_grace() {
         let presence = MemoryPresence::start(config());
         presence
-            .put_session("s", &ann(), "t", "/", "cli")
+            .put_session("s", &ann(), "t", SessionPut::new("/", "cli"))
             .await
             .unwrap();
         let guard = presence.attach("s", 1, "t");
@@ -521,7 +524,7 @@ mod tests {
             ..config()
         });
         presence
-            .put_session("s", &ann(), "t", "/", "cli")
+            .put_session("s", &ann(), "t", SessionPut::new("/", "cli"))
             .await
             .unwrap();
         let guard = presence.attach("s", 1, "t");

@@ -14,7 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use copresence_core::lifetime::SessionLifetime;
-use copresence_core::roster::Roster;
+use copresence_core::roster::{Roster, SessionPut};
 use copresence_core::{Event, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use tokio::sync::broadcast;
 
@@ -167,8 +167,7 @@ pub trait Presence: Send + Sync + 'static {
         site: &str,
         user: &UserCard,
         session: &str,
-        page: &str,
-        client: &str,
+        put: SessionPut<'_>,
     ) -> Result<SessionInfo, PresenceError>;
 
     /// Close a session at once. Returns whether it was open.

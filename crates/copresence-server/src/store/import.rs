@@ -3,7 +3,7 @@
 //! Users, sites, pages and memberships are inserted or updated in one transaction, so a file
 //! that fails half-way changes nothing; `import --prune` removes what the file no longer lists
 //! in that same transaction ([`prune`]). A site's `open_pages` is set as the file says (on when
-//! it says nothing). A site's member listed by an e-mail the store knows is
+//! it says nothing), and its editors are replaced by the file's. A site's member listed by an e-mail the store knows is
 //! a membership; a domain, a group, or an e-mail nobody has signed in with yet is a rule.
 
 use copresence_core::membership::MemberRule;
@@ -14,8 +14,14 @@ use crate::org::Organisation;
 impl Store {
     /// Insert or update everything in the organisation file, in one transaction: a file that
     /// fails half-way changes nothing.
-    pub async fn import(&self, org: &Organisation) -> Result<(), StoreError> {
-        org.validate().map_err(StoreError::Invalid)?;
+    /// `max_pages_per_site` bounds the editors' page tables ([`Organisation::validate`]).
+    pub async fn import(
+        &self,
+        org: &Organisation,
+        max_pages_per_site: usize,
+    ) -> Result<(), StoreError> {
+        org.validate(max_pages_per_site)
+            .map_err(StoreError::Invalid)?;
         let mut tx = self.pool.begin().await?;
         upsert(&mut tx, org).await?;
         tx.commit().await?;
@@ -30,10 +36,12 @@ impl Store {
     pub async fn import_pruning(
         &self,
         org: &Organisation,
+        max_pages_per_site: usize,
         dry_run: bool,
         now: i64,
     ) -> Result<PruneReport, StoreError> {
-        org.validate().map_err(StoreError::Invalid)?;
+        org.validate(max_pages_per_site)
+            .map_err(StoreError::Invalid)?;
         let mut tx = self.pool.begin().await?;
         upsert(&mut tx, org).await?;
         let report = prune::prune_missing(&mut tx, org, now).await?;
@@ -66,15 +74,21 @@ async fn upsert(
         .await?;
     }
     for site in &org.sites {
+        // A site's editors are the file's, whole: importing replaces them, so a site whose file
+        // no longer describes an editor stops serving it, with or without --prune.
+        let editors = serde_json::to_string(&site.editors())
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         sqlx::query(
-            "INSERT INTO sites (id, name, url, open_pages) VALUES ($1, $2, $3, $4)
+            "INSERT INTO sites (id, name, url, open_pages, editors) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (id) DO UPDATE
-                 SET name = excluded.name, url = excluded.url, open_pages = excluded.open_pages",
+                 SET name = excluded.name, url = excluded.url, open_pages = excluded.open_pages,
+                     editors = excluded.editors",
         )
         .bind(&site.id)
         .bind(&site.name)
         .bind(&site.url)
         .bind(i64::from(site.open_pages))
+        .bind(editors)
         .execute(&mut **tx)
         .await?;
         // A page an editor added that the file now lists is the file's from here on: its title

@@ -28,7 +28,7 @@ pub use credentials::TokenGrant;
 pub use credentials::{Credential, TicketGrant, TokenInfo};
 pub use prune::PruneReport;
 pub use saves::SaveError;
-pub use sites::{PageAdded, PageCap, PageLimits, StoredSite, Who};
+pub use sites::{PageAdded, PageCap, PageLimits, StoredSite, Who, DEFAULT_MAX_PAGES_PER_SITE};
 pub use users::DirectoryPerson;
 
 use crate::readcache::{LoadError, Policy, ReadCache};
@@ -242,7 +242,10 @@ mod tests {
             "[[users]]\nemail = \"Ann@Contoso.test\"\nname = \"Ann Lee\"\n",
         )
         .unwrap();
-        store.import(&org).await.unwrap();
+        store
+            .import(&org, sites::DEFAULT_MAX_PAGES_PER_SITE)
+            .await
+            .unwrap();
         let listed = store
             .user_by_email("ann@contoso.test")
             .await

@@ -28,15 +28,32 @@ pub struct StoredSite {
     pub version: i64,
 }
 
+/// A site's row as `SITE_COLUMNS` selects it.
 fn site_from(row: &AnyRow) -> Result<StoredSite, sqlx::Error> {
     Ok(StoredSite {
-        info: SiteInfo {
-            id: row.try_get(0)?,
-            name: row.try_get(1)?,
-            url: row.try_get(2)?,
-        },
-        version: row.try_get(3)?,
+        info: info_from(row)?,
+        version: row.try_get(4)?,
     })
+}
+
+/// A site's id, name, URL and editors, the first four columns of `SITE_COLUMNS`.
+fn info_from(row: &AnyRow) -> Result<SiteInfo, sqlx::Error> {
+    let editors: String = row.try_get(3)?;
+    Ok(SiteInfo {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        url: row.try_get(2)?,
+        // Only editors the import validated are written: a column that does not read (a
+        // hand-edited database) is a site without editors rather than a site that fails.
+        editors: serde_json::from_str(&editors).unwrap_or_default(),
+    })
+}
+
+/// The columns [`site_from`] reads, from `sites s`.
+macro_rules! site_columns {
+    () => {
+        "s.id, s.name, s.url, s.editors, s.version"
+    };
 }
 
 /// Who asks, as membership sees them: the user, their e-mail, and the directory groups their
@@ -109,10 +126,12 @@ impl Store {
         let key = format!("sites_of:{user}");
         self.cache
             .get(key, Policy::Fallback, async {
-                let rows = sqlx::query(
-                    "SELECT s.id, s.name, s.url, s.version FROM sites s
-                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 ORDER BY s.name, s.id",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    site_columns!(),
+                    " FROM sites s
+                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 ORDER BY s.name, s.id"
+                ))
                 .bind(user)
                 .fetch_all(&self.pool)
                 .await?;
@@ -144,10 +163,12 @@ impl Store {
         let key = format!("site_of:{user}:{site}");
         self.cache
             .get(key, Policy::Fallback, async {
-                let row = sqlx::query(
-                    "SELECT s.id, s.name, s.url, s.version FROM sites s
-                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2",
-                )
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    site_columns!(),
+                    " FROM sites s
+                 JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2"
+                ))
                 .bind(user)
                 .bind(site)
                 .fetch_optional(&self.pool)
@@ -157,7 +178,7 @@ impl Store {
             .await
     }
 
-    /// The site's id, name and URL if `user` is a member of it, from memory for a short while
+    /// The site's id, name, URL and editors if `user` is a member of it, from memory for a short while
     /// like the other identity and membership answers: what the heartbeat path checks. Without
     /// the version, which changes on every save and which only [`Store::site_of`] reads.
     pub async fn member_site(
@@ -183,21 +204,14 @@ impl Store {
         self.cache
             .get(key, FRESH, async {
                 let row = sqlx::query(
-                    "SELECT s.id, s.name, s.url FROM sites s
+                    "SELECT s.id, s.name, s.url, s.editors FROM sites s
                  JOIN memberships m ON m.site_id = s.id WHERE m.user_id = $1 AND s.id = $2",
                 )
                 .bind(user)
                 .bind(site)
                 .fetch_optional(&self.pool)
                 .await?;
-                let info = |r: &AnyRow| -> Result<SiteInfo, sqlx::Error> {
-                    Ok(SiteInfo {
-                        id: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                        url: r.try_get(2)?,
-                    })
-                };
-                Ok(row.as_ref().map(info).transpose()?)
+                Ok(row.as_ref().map(info_from).transpose()?)
             })
             .await
     }
@@ -207,10 +221,14 @@ impl Store {
         let key = format!("site:{site}");
         self.cache
             .get(key, Policy::Fallback, async {
-                let row = sqlx::query("SELECT id, name, url, version FROM sites WHERE id = $1")
-                    .bind(site)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                let row = sqlx::query(concat!(
+                    "SELECT ",
+                    site_columns!(),
+                    " FROM sites s WHERE s.id = $1"
+                ))
+                .bind(site)
+                .fetch_optional(&self.pool)
+                .await?;
                 Ok(row.map(|r| site_from(&r)).transpose()?)
             })
             .await
@@ -218,9 +236,13 @@ impl Store {
 
     /// Every site, with no membership filter: for the demo's simulated makers.
     pub async fn all_sites(&self) -> Result<Vec<StoredSite>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, url, version FROM sites ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            site_columns!(),
+            " FROM sites s ORDER BY s.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(site_from).collect::<Result<_, _>>()?)
     }
 
@@ -392,6 +414,9 @@ impl Store {
     }
 }
 
+/// The most pages a site may hold by default (`--max-pages-per-site`).
+pub const DEFAULT_MAX_PAGES_PER_SITE: usize = 5000;
+
 /// How many pages a site's editors may add by opening them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageLimits {
@@ -481,7 +506,10 @@ pages = [ { path = "/", title = "Home" } ]
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_dir(dir.path(), 1 << 20).await.unwrap();
         store
-            .import(&Organisation::parse(ORG).unwrap())
+            .import(
+                &Organisation::parse(ORG).unwrap(),
+                DEFAULT_MAX_PAGES_PER_SITE,
+            )
             .await
             .unwrap();
         let ann = store.user_by_email("ann@x.test").await.unwrap().unwrap().id;
@@ -600,7 +628,10 @@ id = "closed""#,
 id = "closed""#,
         );
         let org = Organisation::parse(&listing).unwrap();
-        let report = store.import_pruning(&org, false, 1).await.unwrap();
+        let report = store
+            .import_pruning(&org, DEFAULT_MAX_PAGES_PER_SITE, false, 1)
+            .await
+            .unwrap();
         assert!(report.pages.is_empty(), "{report:?}");
         let pages = store.current_pages("open").await.unwrap();
         assert_eq!(paths(&pages), ["/", "/draft", "/listed"]);
@@ -625,7 +656,10 @@ id = "closed""#,
             1,
         );
         let org = Organisation::parse(&closing).unwrap();
-        let dry = store.import_pruning(&org, true, 2).await.unwrap();
+        let dry = store
+            .import_pruning(&org, DEFAULT_MAX_PAGES_PER_SITE, true, 2)
+            .await
+            .unwrap();
         assert_eq!(
             dry.pages,
             [
@@ -633,7 +667,10 @@ id = "closed""#,
                 ("open".to_owned(), "/more".to_owned())
             ]
         );
-        store.import_pruning(&org, false, 2).await.unwrap();
+        store
+            .import_pruning(&org, DEFAULT_MAX_PAGES_PER_SITE, false, 2)
+            .await
+            .unwrap();
         assert_eq!(
             paths(&store.current_pages("open").await.unwrap()),
             ["/", "/listed"]

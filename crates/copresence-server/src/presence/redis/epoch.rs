@@ -8,6 +8,7 @@
 //! alive: for that, each node keeps what it knows of them.
 
 use copresence_core::lifetime::SessionLifetime;
+use copresence_core::roster::SessionPut;
 use copresence_core::UserCard;
 use redis::AsyncCommands;
 use tokio::sync::broadcast;
@@ -22,10 +23,21 @@ pub(super) struct KnownSession {
     pub(super) user: UserCard,
     pub(super) page: String,
     pub(super) client: String,
+    /// The editor tab's address, as the session last put it.
+    pub(super) url: Option<String>,
     pub(super) last_seen: i64,
 }
 
 impl KnownSession {
+    /// The session's last put, to put it back with.
+    pub(super) fn put(&self) -> SessionPut<'_> {
+        SessionPut {
+            page: &self.page,
+            client: &self.client,
+            url: self.url.as_deref(),
+        }
+    }
+
     /// Whether the session is still open as far as this node knows: held by one of its
     /// streams, or heartbeated within the TTL.
     pub(super) fn alive(&self, lifetime: SessionLifetime, held: bool, now: i64) -> bool {
@@ -89,10 +101,7 @@ impl Shared {
             if present {
                 continue;
             }
-            if let Err(error) = self
-                .put(&site, &known.user, &session, &known.page, &known.client)
-                .await
-            {
+            if let Err(error) = self.put(&site, &known.user, &session, known.put()).await {
                 tracing::warn!(%error, site, session, "cannot put a session back");
             }
         }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use copresence_core::roster::Roster;
+use copresence_core::roster::{Roster, SessionPut};
 use copresence_core::{Event, LeaveReason, Page, SaveRecord, SessionInfo, UserCard, UserId};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::StreamRangeReply;
@@ -157,8 +157,7 @@ impl Shared {
         site: &str,
         user: &UserCard,
         session: &str,
-        page: &str,
-        client: &str,
+        put: SessionPut<'_>,
     ) -> Result<SessionInfo, PresenceError> {
         let member = deadline_member(site, user.id, session);
         let now = now_ms();
@@ -173,10 +172,8 @@ impl Shared {
             return Err(too_many());
         }
         let mut probe = roster.clone();
-        let unchanged = probe
-            .put_session(site, user, session, page, client, now)
-            .is_none()
-            && probe == roster;
+        let unchanged =
+            probe.put_session(site, user, session, put, now).is_none() && probe == roster;
         let held = if unchanged {
             let mut con = self.commands.clone();
             let updated: i64 = redis::cmd("ZADD")
@@ -205,7 +202,7 @@ impl Shared {
                     if !roster.admits(user.id, session, per_site) {
                         return (None, DeadlineChange::Keep, Err(too_many()));
                     }
-                    let event = roster.put_session(site, user, session, page, client, now);
+                    let event = roster.put_session(site, user, session, put, now);
                     let info = roster.session(user.id, session).cloned().ok_or_else(|| {
                         PresenceError::Unavailable("session vanished while stored".into())
                     });
@@ -218,8 +215,9 @@ impl Shared {
             (site.to_owned(), user.id, session.to_owned()),
             KnownSession {
                 user: user.clone(),
-                page: page.to_owned(),
-                client: client.to_owned(),
+                page: put.page.to_owned(),
+                client: put.client.to_owned(),
+                url: put.url.map(str::to_owned),
                 last_seen: now,
             },
         );
@@ -336,10 +334,9 @@ impl Presence for RedisPresence {
         site: &str,
         user: &UserCard,
         session: &str,
-        page: &str,
-        client: &str,
+        put: SessionPut<'_>,
     ) -> Result<SessionInfo, PresenceError> {
-        self.shared.put(site, user, session, page, client).await
+        self.shared.put(site, user, session, put).await
     }
 
     async fn end_session(
