@@ -15,6 +15,7 @@
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request};
+use copresence_core::roster::SessionPut;
 use copresence_core::PutSession;
 use copresence_fuzz::Node;
 use copresence_server::presence::redis::resume_position;
@@ -37,9 +38,15 @@ fn epoch(node: &Node) -> &'static str {
                     page: page.into(),
                     client: "fuzz".into(),
                     title: None,
+                    url: None,
                 };
                 node.presence
-                    .put_session("contoso", &ann, "ids", &at.page, &at.client)
+                    .put_session(
+                        "contoso",
+                        &ann,
+                        "ids",
+                        SessionPut::new(&at.page, &at.client),
+                    )
                     .await
                     .unwrap();
             }

@@ -10,7 +10,7 @@
 use copresence_core::pages::PageTree;
 use copresence_fuzz::Node;
 use copresence_server::org::Organisation;
-use copresence_server::store::StoreError;
+use copresence_server::store::{StoreError, DEFAULT_MAX_PAGES_PER_SITE};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: &[u8]| {
@@ -20,12 +20,12 @@ fuzz_target!(|input: &[u8]| {
     let Ok(org) = Organisation::parse(text) else {
         return;
     };
-    if org.validate().is_err() {
+    if org.validate(DEFAULT_MAX_PAGES_PER_SITE).is_err() {
         return;
     }
     let node = Node::get();
     node.runtime.block_on(async {
-        match node.store.import(&org).await {
+        match node.store.import(&org, DEFAULT_MAX_PAGES_PER_SITE).await {
             Ok(()) => {}
             // A member who is neither in the file nor known is found inside the transaction.
             Err(StoreError::Invalid(_)) => return,

@@ -16,13 +16,14 @@ use axum::http::{Request, Response, StatusCode};
 use copresence_server::auth::claims::ClaimNames;
 use copresence_server::auth::oidc::{IssuerConfig, OidcSettings, OidcVerifier};
 use copresence_server::auth::Authenticator;
+use copresence_server::http::redirect::SignInReturns;
 use copresence_server::http::{self, AppState};
 use copresence_server::org::Organisation;
 use copresence_server::presence::memory::MemoryPresence;
 use copresence_server::presence::{Presence, PresenceConfig};
 use copresence_server::ratelimit::{Rate, RateLimits, Rates};
 use copresence_server::revocation::Revocations;
-use copresence_server::store::{PageLimits, Store};
+use copresence_server::store::{PageLimits, Store, DEFAULT_MAX_PAGES_PER_SITE};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -66,7 +67,10 @@ impl Node {
         let (store, presence, router, ann, eve) = runtime.block_on(async {
             let store = Store::open_dir(data.path(), 8 << 20).await.expect("store");
             let org = Organisation::parse(ORGANISATION).expect("the organisation parses");
-            store.import(&org).await.expect("the organisation imports");
+            store
+                .import(&org, DEFAULT_MAX_PAGES_PER_SITE)
+                .await
+                .expect("the organisation imports");
             let ann = store
                 .issue_token("ann@contoso.test", 0, None)
                 .await
@@ -113,6 +117,9 @@ impl Node {
                     per_user: 200,
                     per_site: 5_000,
                 },
+                sign_in_returns: Arc::new(
+                    SignInReturns::new(&[], &[]).expect("no return prefixes hold"),
+                ),
             };
             let router = http::router(state, &[]);
             (store, presence, router, ann, eve)
