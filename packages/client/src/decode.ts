@@ -14,6 +14,7 @@
 import { isObject } from "./errors.js";
 import {
   EVENT_NAMES,
+  type Editor,
   type LeaveReason,
   type Member,
   type Page,
@@ -112,7 +113,21 @@ export function siteState(value: unknown): SiteState {
 
 function siteInfo(value: unknown): SiteInfo {
   const o = object(value);
-  return { id: string(o.id), name: string(o.name), url: string(o.url) };
+  const info: SiteInfo = { id: string(o.id), name: string(o.name), url: string(o.url) };
+  // Left out by the service when the site has none, and by services from before editors.
+  if (o.editors !== undefined) info.editors = array(o.editors, editor);
+  return info;
+}
+
+function editor(value: unknown): Editor {
+  const o = object(value);
+  const found: Editor = { name: string(o.name), pattern: string(o.pattern) };
+  if (o.site !== undefined) found.site = string(o.site);
+  if (o.pages !== undefined) {
+    const pages = object(o.pages);
+    found.pages = Object.fromEntries(Object.entries(pages).map(([id, path]) => [id, string(path)]));
+  }
+  return found;
 }
 
 function page(value: unknown): Page {
@@ -138,6 +153,7 @@ function sessionInfo(value: unknown): SessionInfo {
     client: string(o.client),
     since: integer(o.since),
     page_since: integer(o.page_since),
+    ...(o.url === undefined ? {} : { url: string(o.url) }),
   };
 }
 

@@ -21,6 +21,7 @@ export const SERVICE_ERROR_CODES = [
   "invalid_page",
   "invalid_title",
   "invalid_redirect",
+  "invalid_url",
   "invalid_site_id",
   "unknown_page",
   "too_many_sites",

@@ -7,6 +7,8 @@
  *   the Rust core's rules (held to them by the shared golden files in `protocol/golden/`).
  * - {@link Presence}: an editor tab's session: join, heartbeat, move, save, leave.
  * - {@link teamsChat}, {@link mailto}: the links a user card opens, by the Rust core's rules.
+ * - {@link pageOfAddress}, {@link openAddress}: which page a web editor's tab is on, and where a
+ *   card's Open goes, by the Rust core's rules.
  * - {@link BrowserSignIn}: signing in with the organisation's OpenID provider through the
  *   service's redirect, for editors in a browser.
  * - {@link CopresenceError}, {@link ConflictError}: errors with the service's codes.
@@ -51,3 +53,4 @@ export {
   type BrowserSignInOptions,
   type SignInTokens,
 } from "./signIn.js";
+export { MAX_ADDRESS_BYTES, openAddress, pageOfAddress, pageOfAddressIn } from "./editors.js";

@@ -20,6 +20,8 @@ export interface PresenceOptions {
   page: string;
   /** That page's title, should the site not have it yet. */
   title?: string;
+  /** The tab's address in a web editor of the site, which maps it to `page` (a card's Open). */
+  url?: string;
   /** What the tab is, as user cards show it: `studio`, `vscode-web`, … */
   client: string;
   /** The session id; default a new random one. Reuse one across page loads to keep the session. */
@@ -47,6 +49,7 @@ export class Presence {
   readonly #options: PresenceOptions;
   #page: string;
   #title: string | undefined;
+  #url: string | undefined;
   #feed: Feed | undefined;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatMs: number | undefined;
@@ -60,6 +63,7 @@ export class Presence {
     this.#options = options;
     this.#page = options.page;
     this.#title = options.title;
+    this.#url = options.url;
     this.session = options.session ?? crypto.randomUUID();
   }
 
@@ -99,11 +103,13 @@ export class Presence {
 
   /**
    * The tab went to another page; `title` names it if the site does not have it yet (the
-   * service registers it when the site allows).
+   * service registers it when the site allows); `url` is the tab's address in a web editor of
+   * the site, which maps it to `page`.
    */
-  async move(page: string, title?: string): Promise<SessionState> {
+  async move(page: string, title?: string, url?: string): Promise<SessionState> {
     this.#page = page;
     this.#title = title;
+    this.#url = url;
     return this.#put();
   }
 
@@ -160,6 +166,7 @@ export class Presence {
         page: this.#page,
         client: this.#options.client,
         ...(this.#title === undefined ? {} : { title: this.#title }),
+        ...(this.#url === undefined ? {} : { url: this.#url }),
       }),
     );
     this.#heartbeatMs = (this.#options.ttlMs ?? state.ttl_ms) / 3;

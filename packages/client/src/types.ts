@@ -49,6 +49,22 @@ export interface SiteInfo {
   id: string;
   name: string;
   url: string;
+  /** The web editors the site is built in; absent when it has none. */
+  editors?: Editor[];
+}
+
+/**
+ * A web editor a site is built in: a tab whose address its URL pattern matches is on the page
+ * the pattern's `page` group names (docs/editors.md).
+ */
+export interface Editor {
+  name: string;
+  /** A URL pattern (the URLPattern standard) over a tab's whole address. */
+  pattern: string;
+  /** What the pattern's `site` group must be, when the address names the studio's site. */
+  site?: string;
+  /** The `page` group's value → the page path, where the address carries an id. */
+  pages?: Record<string, string>;
 }
 
 /** A page of a site. Its parent is the longest other page path that prefixes it at a `/`. */
@@ -66,6 +82,8 @@ export interface SessionInfo {
   since: number;
   /** When this session last changed page (equal to `since` until it moves). */
   page_since: number;
+  /** The editor tab's address, when one of the site's editors maps it to `page`. */
+  url?: string;
 }
 
 /** A user present on a site, with every session they have open there. */
@@ -112,6 +130,8 @@ export interface PutSession {
   client: string;
   /** The page's title, for a page the site does not have yet (registered when it allows). */
   title?: string;
+  /** The editor tab's address: one of the site's editors must map it to `page`. */
+  url?: string;
 }
 
 /** The answer to a session `PUT`. */

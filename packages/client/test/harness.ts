@@ -23,17 +23,38 @@ import {
   type ProtocolEvent,
 } from "@copresence/client";
 
-/** Two people and, so tests can run side by side without seeing each other, a site per test. */
-export const ORG = `
+export const ANN = "ann@contoso.test";
+export const BO = "bo@contoso.test";
+
+/** Ann and Bo, as the organisation file lists them; Ann's name may be another (a hostile one). */
+export function people(annName = "Ann Lee"): string {
+  return `
 [[users]]
-email = "ann@contoso.test"
-name = "Ann Lee"
-teams = "ann@contoso.test"
+email = "${ANN}"
+name = ${JSON.stringify(annName)}
+teams = "${ANN}"
 
 [[users]]
-email = "bo@contoso.test"
+email = "${BO}"
 name = "Bo Chen"
+`;
+}
 
+/** Contoso's portal, with Ann and Bo as members, a home page and a products page. */
+export const CONTOSO = `
+[[sites]]
+id = "contoso"
+name = "Contoso Portal"
+url = "https://contoso.example"
+members = ["${ANN}", "${BO}"]
+pages = [
+  { path = "/", title = "Home" },
+  { path = "/products", title = "Products" },
+]
+`;
+
+/** Two people and, so tests can run side by side without seeing each other, a site per test. */
+export const ORG = `${people()}
 ${["presence", "saves", "grace", "heartbeat", "resume", "tickets", "pages"]
   .map(
     (id) => `
@@ -50,9 +71,6 @@ pages = [
 `,
   )
   .join("")}`;
-
-export const ANN = "ann@contoso.test";
-export const BO = "bo@contoso.test";
 
 /** Where `copresence-server` is. */
 export function serverBinary(): string {

@@ -7,29 +7,10 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
-import { ANN, BO } from "../../../../packages/client/test/harness.js";
+import { CONTOSO, people } from "../../../../packages/client/test/harness.js";
 import { EXTENSION, REPOSITORY } from "./codeServer.js";
 
-export const ORG = `
-[[users]]
-email = "${ANN}"
-name = "Ann Lee"
-teams = "${ANN}"
-
-[[users]]
-email = "${BO}"
-name = "Bo Chen"
-
-[[sites]]
-id = "contoso"
-name = "Contoso Portal"
-url = "https://contoso.example"
-members = ["${ANN}", "${BO}"]
-pages = [
-  { path = "/", title = "Home" },
-  { path = "/products", title = "Products" },
-]
-`;
+export const ORG = people() + CONTOSO;
 
 /** A Power Pages site as `pac powerpages download` leaves it; /contact is not imported yet. */
 export const SITE_FILES: Record<string, string> = {
