@@ -32,6 +32,10 @@ test: build
 	# ~/.cache/copresence-test by scripts/code-server.sh) in Chromium against the service.
 	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm test && \
 	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm run test:e2e
+	# The browser extension (extensions/browser): both builds, web-ext lint, and the extension in
+	# headless Chromium with a studio on loopback, against the service.
+	cd extensions/browser && npm ci --no-audit --no-fund --loglevel=error && \
+	  COPRESENCE_BIN_DIR="$${COPRESENCE_BIN_DIR:-$${CARGO_TARGET_DIR:-$(CURDIR)/target}/debug}" npm test
 	$(CARGO) test --workspace
 	# The presence-service suite again, against two nodes on PostgreSQL and Redis.
 	COPRESENCE_TEST_CLUSTER=1 $(CARGO) test -p copresence-tests --test service
@@ -82,12 +86,14 @@ demo: build
 demo-cluster: build
 	@scripts/demo-cluster.sh
 
-# A .deb of the tray app (the Tauri CLI comes from npm), and the VS Code extension's
-# extensions/vscode/dist/copresence.vsix.
+# A .deb of the tray app (the Tauri CLI comes from npm), the VS Code extension's
+# extensions/vscode/dist/copresence.vsix, and the browser extension for Chromium
+# (extensions/browser/dist/copresence-chromium.zip) and Firefox (…/copresence-firefox.xpi).
 package: ui
 	npx --yes @tauri-apps/cli@2 build --bundles deb
 	cd packages/client && npm ci --no-audit --no-fund --loglevel=error && npm run build
 	cd extensions/vscode && npm ci --no-audit --no-fund --loglevel=error && npm run package
+	cd extensions/browser && npm ci --no-audit --no-fund --loglevel=error && npm run package
 
 # The tray app and the CLI for Windows, released as target/copresence-windows-x86_64.zip
 # (cross-built with Debian's toolchain and MinGW-w64, which it installs; docs/desktop.md).
@@ -97,4 +103,4 @@ windows: ui
 clean:
 	$(CARGO) clean
 	rm -rf $(DEMO_DATA) .copresence-cluster ui/dist packages/client/dist packages/client/dist-test \
-	  extensions/vscode/dist extensions/vscode/dist-test
+	  extensions/vscode/dist extensions/vscode/dist-test extensions/browser/dist extensions/browser/dist-test

@@ -1,0 +1,201 @@
+/**
+ * The live part: one {@link Presence} per site the maker has a studio tab of, each holding the
+ * site's event stream with the session attached, so that a browser that dies leaves within the
+ * service's reconnect grace.
+ *
+ * It runs where the stream can stay open: an MV3 service worker is stopped after seconds
+ * without events, which would close the stream and make the maker leave. On Chromium it runs in
+ * an offscreen document, which lives until the extension closes it; on Firefox, which has no
+ * offscreen documents, in the background page.
+ *
+ * Several tabs on one site are one person: one session per site, on the page of the tab the
+ * maker looked at last. When no tab is on a site any more, its session leaves at once.
+ */
+
+import {
+  Client,
+  CopresenceError,
+  Presence,
+  pageOfAddressIn,
+  type Editor,
+  type SiteSummary,
+} from "@copresence/client";
+
+import type { LiveView, SiteView, TabSeen } from "./messages.js";
+
+/** How often the sites and their editors are read again. */
+const SITES_REFRESH_MS = 5 * 60_000;
+
+/** A site the maker is a member of, with the editors it is built in. */
+interface KnownSite {
+  summary: SiteSummary;
+  editors: Editor[];
+}
+
+/** Where a site's current tab is. */
+interface Place {
+  page: string;
+  url: string;
+  tabs: number[];
+}
+
+export class Live {
+  readonly #publish: (view: LiveView) => void;
+  #client: Client | undefined;
+  #server: string | undefined;
+  #token: string | undefined;
+  #me: string | undefined;
+  #problem: string | undefined;
+  #sites = new Map<string, KnownSite>();
+  #sitesRead: Promise<void> | undefined;
+  #sitesReadAt = 0;
+  #tabs: TabSeen[] = [];
+  readonly #presences = new Map<string, { presence: Presence; place: Place }>();
+  /** Changes are applied one after another, in the order they came. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(publish: (view: LiveView) => void) {
+    this.#publish = publish;
+  }
+
+  /** Another service or credential: everything leaves, and starts again with the new one. */
+  configure(server: string | undefined, token: string | undefined): void {
+    // Sent again whenever the service worker wakes: only a change starts anything again.
+    if (server === this.#server && token === this.#token) return;
+    this.#server = server;
+    this.#token = token;
+    this.#enqueue(async () => {
+      await this.#leaveAll();
+      this.#sites.clear();
+      this.#sitesReadAt = 0;
+      this.#me = undefined;
+      this.#problem = undefined;
+      this.#client = server && token ? new Client({ server, token }) : undefined;
+      await this.#follow();
+    });
+  }
+
+  /** The tabs now (every one the extension may read the address of). */
+  tabs(tabs: TabSeen[]): void {
+    this.#tabs = tabs;
+    this.#enqueue(() => this.#follow());
+  }
+
+  #enqueue(change: () => Promise<void>): void {
+    this.#queue = this.#queue.then(change).catch((error: unknown) => {
+      this.#problem = describe(error);
+      this.#render();
+    });
+  }
+
+  /** Join, move or leave each site so that it matches the tabs. */
+  async #follow(): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) {
+      this.#render();
+      return;
+    }
+    if (this.#sitesReadAt + SITES_REFRESH_MS < Date.now()) await this.#readSites(client);
+    const places = this.#places();
+    for (const [site, { presence }] of this.#presences) {
+      if (!places.has(site)) {
+        this.#presences.delete(site);
+        await presence.close().catch(() => undefined);
+      }
+    }
+    for (const [site, place] of places) {
+      const held = this.#presences.get(site);
+      if (held === undefined) {
+        const presence = new Presence(client, {
+          site,
+          page: place.page,
+          url: place.url,
+          client: "browser",
+          onChange: () => this.#render(),
+          onError: (error) => {
+            this.#problem = error.message;
+            this.#render();
+          },
+        });
+        this.#presences.set(site, { presence, place });
+        await presence.start();
+        this.#problem = undefined;
+      } else {
+        const before = held.place;
+        held.place = place;
+        if (before.page !== place.page || before.url !== place.url) {
+          await held.presence.move(place.page, undefined, place.url);
+        }
+      }
+    }
+    this.#render();
+  }
+
+  async #readSites(client: Client): Promise<void> {
+    this.#sitesRead ??= (async () => {
+      try {
+        const [me, sites] = await Promise.all([client.me(), client.sites()]);
+        this.#me = me.user.email;
+        this.#sites = new Map(sites.map((summary) => [summary.site.id, { summary, editors: editorsOf(summary) }]));
+        this.#sitesReadAt = Date.now();
+      } finally {
+        this.#sitesRead = undefined;
+      }
+    })();
+    await this.#sitesRead;
+  }
+
+  /** Each site's current tab: of the tabs on one of its pages, the one looked at last. */
+  #places(): Map<string, Place> {
+    const places = new Map<string, Place & { lastAccessed: number }>();
+    for (const tab of this.#tabs) {
+      for (const [id, known] of this.#sites) {
+        const page = pageOfAddressIn(known.editors, tab.url);
+        if (page === undefined) continue;
+        const place = places.get(id);
+        if (place === undefined) {
+          places.set(id, { page, url: tab.url, tabs: [tab.id], lastAccessed: tab.lastAccessed });
+        } else {
+          place.tabs.push(tab.id);
+          if (tab.lastAccessed > place.lastAccessed) Object.assign(place, { page, url: tab.url, lastAccessed: tab.lastAccessed });
+        }
+        break;
+      }
+    }
+    return places;
+  }
+
+  async #leaveAll(): Promise<void> {
+    const held = [...this.#presences.values()];
+    this.#presences.clear();
+    await Promise.all(held.map(({ presence }) => presence.close().catch(() => undefined)));
+  }
+
+  #render(): void {
+    const sites: SiteView[] = [];
+    for (const [id, { presence, place }] of this.#presences) {
+      const known = this.#sites.get(id);
+      const state = presence.state;
+      if (known === undefined) continue;
+      sites.push({
+        site: state?.site ?? known.summary.site,
+        editors: known.editors,
+        pages: state?.pages ?? [],
+        members: state?.members ?? known.summary.online,
+        lastSave: state?.last_save ?? null,
+        tabs: place.tabs,
+      });
+    }
+    this.#publish({ me: this.#me, problem: this.#problem, sites });
+  }
+}
+
+/** The editors a site is built in, as `GET /v1/sites` gives them. */
+function editorsOf(summary: SiteSummary): Editor[] {
+  return summary.site.editors ?? [];
+}
+
+function describe(error: unknown): string {
+  if (error instanceof CopresenceError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
