@@ -636,14 +636,23 @@ impl TrayApp {
         }
     }
 
-    /// Wait for an element matching a CSS selector.
+    /// Wait for an element matching a CSS selector. Looked up again on any error until the
+    /// time is up: the driver reports a stale element when the popup redraws the one it was
+    /// about to hand back.
     pub async fn wait_for(&self, css: &str, within: Duration) -> fantoccini::elements::Element {
-        self.webdriver
-            .wait()
-            .at_most(within)
-            .for_element(fantoccini::Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css} within {within:?}: {e}"))
+        let deadline = Instant::now() + within;
+        loop {
+            match self.webdriver.find(fantoccini::Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(error) if Instant::now() < deadline => {
+                    if !error.is_no_such_element() {
+                        eprintln!("looking for {css} again: {error}");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("no {css} within {within:?}: {error}"),
+            }
+        }
     }
 
     /// Wait until no element matches a CSS selector.
