@@ -56,11 +56,11 @@ export function activate(context: vscode.ExtensionContext): void {
         placeHolder: items.length === 0 ? "Nobody else is here" : "Open someone's card",
         matchOnDescription: true,
       });
-      if (chosen !== undefined) await showCard(chosen.person, owner.siteName);
+      if (chosen !== undefined) await showCard(chosen.person, owner.siteName, owner.presence?.state?.site);
     }),
     vscode.commands.registerCommand("copresence.openCard", async (argument: unknown) => {
       const person = personOf(argument);
-      if (person !== undefined) await showCard(person, owner.siteName);
+      if (person !== undefined) await showCard(person, owner.siteName, owner.presence?.state?.site);
     }),
     vscode.commands.registerCommand("copresence.sendEmail", async (argument: unknown) => {
       const person = personOf(argument);

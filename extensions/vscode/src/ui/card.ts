@@ -1,12 +1,13 @@
 /** A person's card: who they are, where they are, and ways to reach them. */
 
-import { hasTeams } from "@copresence/client";
+import { hasTeams, openAddress, type SiteInfo } from "@copresence/client";
 import * as vscode from "vscode";
 
 import type { PersonOnPage } from "../sitePresence.js";
-import { chatInTeams, sendEmail } from "./links.js";
+import { chatInTeams, openLink, sendEmail } from "./links.js";
 
-export async function showCard(person: PersonOnPage, siteName: string): Promise<void> {
+/** `site`: the site as the service gave it (its address and editors), once known. */
+export async function showCard(person: PersonOnPage, siteName: string, site?: SiteInfo): Promise<void> {
   const { user, session } = person;
   type Action = vscode.QuickPickItem & { run: () => Promise<void> };
   const about = `${siteName}, ${session.page}`;
@@ -23,6 +24,12 @@ export async function showCard(person: PersonOnPage, siteName: string): Promise<
       description: user.teams ?? "",
       run: () => chatInTeams(user, `About ${about}`),
     });
+  }
+  // Where they are: their studio's address when the site's editors map it to their page, else
+  // the site's page (the Rust core's rule).
+  const open = site === undefined ? undefined : openAddress(site.url, site.editors ?? [], session);
+  if (open !== undefined) {
+    actions.push({ label: "$(link-external) Open", description: open, run: () => openLink(open) });
   }
   const chosen = await vscode.window.showQuickPick(actions, {
     title: `${person.mine ? "You" : user.name}: ${session.page} (${session.client}${person.mine ? ", another window" : ""})`,

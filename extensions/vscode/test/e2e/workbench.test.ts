@@ -106,6 +106,17 @@ async function maker(page: Page, watch: Watch, ann: Client): Promise<void> {
   await waitForText(page, `${VIEW} .monaco-list-row`, "Products");
   await waitForText(page, `${VIEW} .monaco-list-row`, "Ann Lee");
   assert.match(await waitForText(page, VIEW, "Last save"), /Last save: Ann Lee, \/products/);
+  // Her card: e-mail, Teams, and Open where she is (her studio gave no address: the site's page).
+  await page.evaluate((view: string) => {
+    for (const row of document.querySelectorAll(`${view} .monaco-list-row`)) {
+      if ((row as HTMLElement).innerText.includes("Ann Lee")) (row as HTMLElement).click();
+    }
+  }, VIEW);
+  const card = await waitForText(page, ".quick-input-list", "Open");
+  assert.match(card, /Send Email/);
+  assert.match(card, /Chat in Teams/);
+  assert.match(card, /Open\s*https:\/\/contoso\.example\/products/);
+  await page.keyboard.press("Escape");
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, "vscode-web-copresence.png") });
 
