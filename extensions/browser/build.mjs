@@ -39,7 +39,7 @@ const targets = {
       ...common,
       minimum_chrome_version: "116",
       background: { service_worker: "background.js", type: "module" },
-      permissions: ["storage", "offscreen"],
+      permissions: ["storage", "offscreen", "identity"],
     },
     entries: { background: "src/chromium.ts", offscreen: "src/offscreen.ts", "live-worker": "src/live-worker.ts" },
     pages: ["offscreen.html"],
@@ -49,7 +49,7 @@ const targets = {
       manifest_version: 3,
       ...common,
       background: { scripts: ["background.js"], type: "module" },
-      permissions: ["storage"],
+      permissions: ["storage", "identity"],
       browser_specific_settings: {
         gecko: {
           id: "copresence@copresence.dev",

@@ -8,6 +8,7 @@
  * them whole; the live part ignores what has not changed.
  */
 
+import { identity, type Credential } from "./credential.js";
 import type { FromLive, LiveView, Settings, TabSeen, ToLive } from "./messages.js";
 import { VIEW_KEY } from "./messages.js";
 
@@ -18,8 +19,8 @@ export interface LiveChannel {
 
 /** Tell the live part the settings and the tabs as they are now. */
 async function sync(channel: LiveChannel): Promise<void> {
-  const settings = (await chrome.storage.local.get(["server", "token"])) as Settings;
-  await channel.send({ to: "live", kind: "configure", server: settings.server, token: settings.token });
+  const settings = (await chrome.storage.local.get(["server", "credential"])) as Settings;
+  await channel.send({ to: "live", kind: "configure", server: settings.server, credential: settings.credential });
   const tabs: TabSeen[] = [];
   for (const tab of await chrome.tabs.query({})) {
     // Only the addresses of sites the extension was allowed on are visible at all.
@@ -55,6 +56,14 @@ export async function show(view: LiveView): Promise<void> {
   }
 }
 
+/** Keep a renewed credential, unless the maker signed out or moved to another service meanwhile. */
+export async function keepRenewed(server: string, credential: Credential): Promise<void> {
+  const settings = (await chrome.storage.local.get(["server", "credential"])) as Settings;
+  if (settings.server === server && identity(settings.credential) === identity(credential)) {
+    await chrome.storage.local.set({ credential });
+  }
+}
+
 /**
  * Listen to everything that changes what the live part should know. Called at once when the
  * background starts: a service worker's listeners must be there before its first event.
@@ -69,6 +78,7 @@ export function runBackground(channel: LiveChannel): void {
   chrome.runtime.onMessage.addListener((message: FromLive, sender) => {
     if (sender.id !== chrome.runtime.id || message?.to !== "worker") return;
     if (message.kind === "view") void show(message.view);
+    if (message.kind === "renewed") void keepRenewed(message.server, message.credential);
     if (message.kind === "hello") soon();
   });
 

@@ -21,6 +21,7 @@ import {
   type SiteSummary,
 } from "@copresence/client";
 
+import { Bearer, identity, type Credential } from "./credential.js";
 import type { LiveView, SiteView, TabSeen } from "./messages.js";
 
 /** How often the sites and their editors are read again. */
@@ -43,7 +44,8 @@ export class Live {
   readonly #publish: (view: LiveView) => void;
   #client: Client | undefined;
   #server: string | undefined;
-  #token: string | undefined;
+  #who = "";
+  #bearer: Bearer | undefined;
   #me: string | undefined;
   #problem: string | undefined;
   #sites = new Map<string, KnownSite>();
@@ -54,23 +56,34 @@ export class Live {
   /** Changes are applied one after another, in the order they came. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(publish: (view: LiveView) => void) {
+  readonly #renewed: (server: string, credential: Credential) => void;
+
+  /** `publish` gets each new view; `renewed` each renewed credential, to keep. */
+  constructor(publish: (view: LiveView) => void, renewed: (server: string, credential: Credential) => void) {
     this.#publish = publish;
+    this.#renewed = renewed;
   }
 
   /** Another service or credential: everything leaves, and starts again with the new one. */
-  configure(server: string | undefined, token: string | undefined): void {
-    // Sent again whenever the service worker wakes: only a change starts anything again.
-    if (server === this.#server && token === this.#token) return;
+  configure(server: string | undefined, credential: Credential | undefined): void {
+    // Sent again whenever the service worker wakes, and after each renewal: only another
+    // service or another person starts anything again.
+    const who = identity(credential);
+    if (server === this.#server && who === this.#who) {
+      if (credential !== undefined) this.#bearer?.update(credential);
+      return;
+    }
     this.#server = server;
-    this.#token = token;
+    this.#who = who;
+    this.#bearer = server && credential ? new Bearer(server, credential, (renewed) => this.#renewed(server, renewed)) : undefined;
+    const bearer = this.#bearer;
     this.#enqueue(async () => {
       await this.#leaveAll();
       this.#sites.clear();
       this.#sitesReadAt = 0;
       this.#me = undefined;
       this.#problem = undefined;
-      this.#client = server && token ? new Client({ server, token }) : undefined;
+      this.#client = server && bearer ? new Client({ server, token: () => bearer.token() }) : undefined;
       await this.#follow();
     });
   }

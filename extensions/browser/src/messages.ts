@@ -10,6 +10,8 @@
 
 import type { Editor, Member, Page, SaveRecord, SiteInfo } from "@copresence/client";
 
+import type { Credential } from "./credential.js";
+
 /** A tab as the worker sees it: its address only where the extension may read it. */
 export interface TabSeen {
   id: number;
@@ -20,7 +22,7 @@ export interface TabSeen {
 
 /** Where the worker sends what it sees. */
 export type ToLive =
-  | { to: "live"; kind: "configure"; server: string | undefined; token: string | undefined }
+  | { to: "live"; kind: "configure"; server: string | undefined; credential: Credential | undefined }
   | { to: "live"; kind: "tabs"; tabs: TabSeen[] };
 
 /** One site as the badge and the popup show it. */
@@ -43,13 +45,19 @@ export interface LiveView {
   sites: SiteView[];
 }
 
-/** What the live part sends the worker: its view, or (on start) a request for everything. */
-export type FromLive = { to: "worker"; kind: "view"; view: LiveView } | { to: "worker"; kind: "hello" };
+/**
+ * What the live part sends the worker: its view, a renewed credential to keep, or (on start) a
+ * request for everything.
+ */
+export type FromLive =
+  | { to: "worker"; kind: "view"; view: LiveView }
+  | { to: "worker"; kind: "renewed"; server: string; credential: Credential }
+  | { to: "worker"; kind: "hello" };
 
 /** Where the extension keeps its settings and credential (`chrome.storage.local`). */
 export interface Settings {
   server?: string;
-  token?: string;
+  credential?: Credential;
 }
 
 /** The key of the live view in `chrome.storage.session`. */

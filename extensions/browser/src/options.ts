@@ -6,8 +6,9 @@
  * extension reads no tab's address anywhere else.
  */
 
-import { Client, type SiteSummary } from "@copresence/client";
+import { BrowserSignIn, Client, type SiteSummary } from "@copresence/client";
 
+import type { Credential } from "./credential.js";
 import type { Settings } from "./messages.js";
 
 const form = document.getElementById("connect") as HTMLFormElement;
@@ -43,14 +44,16 @@ function studioPatterns(sites: SiteSummary[]): string[] {
 }
 
 async function check(): Promise<void> {
-  const settings = (await chrome.storage.local.get(["server", "token"])) as Settings;
+  const settings = (await chrome.storage.local.get(["server", "credential"])) as Settings;
   server.value = settings.server ?? "";
-  if (!settings.server || !settings.token) {
+  if (!settings.server || !settings.credential) {
     say("Not connected.");
     return;
   }
+  const credential = settings.credential;
   try {
-    const client = new Client({ server: settings.server, token: settings.token });
+    const bearer = credential.kind === "token" ? credential.token : credential.bearer;
+    const client = new Client({ server: settings.server, token: bearer });
     const [me, sites] = await Promise.all([client.me(), client.sites()]);
     say(`Connected as ${me.user.name} (${me.user.email}): ${sites.length} site${sites.length === 1 ? "" : "s"}.`);
     const missing: string[] = [];
@@ -79,20 +82,55 @@ form.onsubmit = async (event) => {
     say(`Copresence needs access to ${address} to connect.`, true);
     return;
   }
-  const settings: Record<string, string> = { server: address };
-  if (token.value.trim()) settings.token = token.value.trim();
-  await chrome.storage.local.set(settings);
+  let credential: Credential | undefined;
+  if (token.value.trim()) {
+    credential = { kind: "token", token: token.value.trim() };
+  } else {
+    try {
+      credential = await signIn(address);
+    } catch (error) {
+      say(`The sign-in failed: ${error instanceof Error ? error.message : String(error)}`, true);
+      return;
+    }
+    if (credential === undefined) return;
+  }
+  await chrome.storage.local.set({ server: address, credential } satisfies Settings);
   token.value = "";
   await check();
 };
+
+/**
+ * Sign in with the organisation's provider, when the service offers one: its page opens in a
+ * window of the browser's own (`identity.launchWebAuthFlow`), which ends when the service's
+ * redirect sends it to the extension's address (`identity.getRedirectURL`; the operator lists it
+ * with `--sign-in-return`, docs/sign-in.md).
+ */
+async function signIn(address: string): Promise<Credential | undefined> {
+  const auth = await new Client({ server: address, token: "" }).auth();
+  const provider = auth.providers.find((p) => p.client_id);
+  if (provider === undefined) {
+    say("This service takes tokens only: paste the one your operator gave you.", true);
+    return undefined;
+  }
+  const pending = await BrowserSignIn.start({ server: address, provider, returnTo: chrome.identity.getRedirectURL("signed-in") });
+  say(`Signing in at ${new URL(provider.issuer).host}…`);
+  const returned = await chrome.identity.launchWebAuthFlow({ url: pending.url, interactive: true });
+  if (!returned) {
+    say("The sign-in was cancelled.", true);
+    return undefined;
+  }
+  const tokens = await pending.finish(new URL(returned));
+  return { kind: "signIn", issuer: provider.issuer, ...tokens };
+}
 
 allow.onclick = async () => {
   if (await chrome.permissions.request({ origins: wanted })) await check();
 };
 
 (document.getElementById("sign-out") as HTMLButtonElement).onclick = async () => {
-  await chrome.storage.local.remove("token");
+  await chrome.storage.local.remove("credential");
   await check();
 };
 
+document.getElementById("return")!.textContent = chrome.identity.getRedirectURL();
 void check();

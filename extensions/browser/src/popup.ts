@@ -21,13 +21,13 @@ function element<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, c
 async function render(): Promise<void> {
   const [stored, settings, [tab]] = await Promise.all([
     chrome.storage.session.get(VIEW_KEY),
-    chrome.storage.local.get(["server", "token"]),
+    chrome.storage.local.get(["server", "credential"]),
     chrome.tabs.query({ active: true, currentWindow: true }),
   ]);
   const view = stored[VIEW_KEY] as LiveView | undefined;
-  const { server, token } = settings as Settings;
+  const { server, credential } = settings as Settings;
   root.replaceChildren();
-  if (!server || !token) {
+  if (!server || !credential) {
     root.append(element("p", "Copresence shows who else works on the sites you build, and where."));
     const setup = element("button", "Connect to your Copresence service", "setup");
     setup.onclick = () => void chrome.runtime.openOptionsPage();

@@ -6,22 +6,16 @@
  */
 
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { fileURLToPath } from "node:url";
 
-import puppeteer, { type Browser, type WebWorker } from "puppeteer-core";
+import type { Browser, WebWorker } from "puppeteer-core";
 
 import { ANN, BO, CONTOSO, TestService, Watch, eventOf, people } from "../../../packages/client/test/harness.js";
+import { ARTIFACTS, REPOSITORY, buildForTests, launchWithExtension, serviceWorker, waitFor } from "./browser.js";
 
-/** The repository (this file runs from extensions/browser/dist-test/extensions/browser/test/). */
-const REPOSITORY = fileURLToPath(new URL("../../../../../../", import.meta.url));
-const EXTENSION = join(REPOSITORY, "extensions/browser");
-const ARTIFACTS = join(REPOSITORY, "target/artifacts");
 /** The service's reconnect grace: how long a session outlives its closed stream. */
 const GRACE_S = 3;
 
@@ -72,10 +66,7 @@ before(async () => {
   process.env.COPRESENCE_BIN_DIR ??= join(REPOSITORY, "target/debug");
   studio = await startStudio();
   service = await TestService.start(["--reconnect-grace", `${GRACE_S}s`], organisation(studio.url));
-  // The extension as packaged, but granted the loopback studio and service at install: a test
-  // cannot click the browser's own permission prompt.
-  build = mkdtempSync(join(tmpdir(), "copresence-browser-extension-"));
-  execFileSync("node", ["build.mjs", "--out", build, "--host-permission", "http://127.0.0.1/*"], { cwd: EXTENSION, stdio: "inherit" });
+  build = buildForTests();
 });
 
 after(async () => {
@@ -89,13 +80,7 @@ test("a maker's studio tabs are seen where they are, with a badge and a popup of
   const ann = service.client(ANN);
   const watch = new Watch(ann, { sites: ["contoso"] });
   await watch.until("Ann's snapshot", eventOf("snapshot"));
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    headless: true,
-    pipe: true,
-    enableExtensions: [join(build, "chromium")],
-    args: ["--no-sandbox", "--disable-gpu"],
-  });
+  browser = await launchWithExtension(build);
   const worker = await serviceWorker(browser);
   const id = new URL(worker.url()).host;
   try {
@@ -176,18 +161,4 @@ async function maker(browser: Browser, worker: WebWorker, id: string, watch: Wat
   await watch.until("Bo's leave", eventOf("leave", (e) => e.user.email === BO), (GRACE_S + 10) * 1000);
   assert.ok(Date.now() - closedAt < (GRACE_S + 10) * 1000);
   await options.close();
-}
-
-/** The extension's service worker, once it runs. */
-async function serviceWorker(browser: Browser): Promise<WebWorker> {
-  const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), { timeout: 20_000 });
-  return (await target.worker())!;
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeout = 20_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeout} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

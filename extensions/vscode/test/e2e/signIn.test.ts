@@ -15,7 +15,7 @@ import type { Browser, Page } from "puppeteer-core";
 import { ANN, BO, TestService, Watch, eventOf } from "../../../../packages/client/test/harness.js";
 import { CodeServer, REPOSITORY, clickButton, launchChromium, openWorkbench, runCommand, waitForText } from "./codeServer.js";
 import { ARTIFACTS, ORG, STATUS, VSIX, WORKBENCH_SETTINGS, contosoWorkspace } from "./contoso.js";
-import { OidcProvider } from "./oidcProvider.js";
+import { OidcProvider } from "../../../../packages/client/test/oidcProvider.js";
 
 let provider: OidcProvider;
 let service: TestService;
@@ -26,7 +26,7 @@ let workspace: string;
 before(async () => {
   // The harness looks beside its own source, which this compiled copy is not.
   process.env.COPRESENCE_BIN_DIR ??= join(REPOSITORY, "target/debug");
-  provider = await OidcProvider.start([{ sub: "bo-at-the-provider", email: BO, name: "Bo Chen" }]);
+  provider = await OidcProvider.start(REPOSITORY, [{ sub: "bo-at-the-provider", email: BO, name: "Bo Chen" }]);
   codeServer = await CodeServer.start(VSIX, WORKBENCH_SETTINGS);
   // The workbench's origin is where the service's redirect may send the browser back to.
   service = await TestService.start([...provider.serviceArgs(), "--allow-origin", codeServer.url], ORG);

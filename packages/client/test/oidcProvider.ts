@@ -1,7 +1,8 @@
 /**
  * The organisation's OpenID provider, for real: `oidc-provider` from npm (tests/oidc/provider.mjs,
  * installed once by scripts/oidc-provider.sh) on a loopback port, with the accounts given. It
- * lets the service's redirect be a redirect URI on any loopback port, as it lets the tray's.
+ * lets the service's redirect be a redirect URI on any loopback port, as it lets the tray's. For
+ * the end-to-end tests of the editors (VS Code, the browser extension).
  */
 
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -10,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
-import { REPOSITORY } from "./codeServer.js";
 
 export interface Account {
   sub: string;
@@ -32,8 +32,9 @@ export class OidcProvider {
     this.issuer = issuer;
   }
 
-  static async start(accounts: Account[]): Promise<OidcProvider> {
-    const installer = join(REPOSITORY, "scripts/oidc-provider.sh");
+  /** `repository`: where the checkout is (its scripts/oidc-provider.sh installs the provider). */
+  static async start(repository: string, accounts: Account[]): Promise<OidcProvider> {
+    const installer = join(repository, "scripts/oidc-provider.sh");
     const script = execFileSync(installer, ["install"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
       .trim()
       .split("\n")

@@ -1,0 +1,55 @@
+/**
+ * Debian's Chromium with the extension loaded, driven by puppeteer-core, for the end-to-end
+ * tests.
+ */
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import puppeteer, { type Browser, type WebWorker } from "puppeteer-core";
+
+/** The repository (this file runs from extensions/browser/dist-test/extensions/browser/test/). */
+export const REPOSITORY = fileURLToPath(new URL("../../../../../../", import.meta.url));
+export const EXTENSION = join(REPOSITORY, "extensions/browser");
+export const ARTIFACTS = join(REPOSITORY, "target/artifacts");
+
+/**
+ * The extension as packaged, but granted the loopback studio and service at install (a test
+ * cannot click the browser's own permission prompt); returns the folder of the builds.
+ */
+export function buildForTests(): string {
+  const build = mkdtempSync(join(tmpdir(), "copresence-browser-extension-"));
+  execFileSync("node", ["build.mjs", "--out", build, "--host-permission", "http://127.0.0.1/*", "--host-permission", "http://127.0.0.2/*"], {
+    cwd: EXTENSION,
+    stdio: "inherit",
+  });
+  return build;
+}
+
+/** Chromium, headless, with the Chromium build of the extension loaded. */
+export async function launchWithExtension(build: string): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    pipe: true,
+    enableExtensions: [join(build, "chromium")],
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+}
+
+/** The extension's service worker, once it runs. */
+export async function serviceWorker(browser: Browser): Promise<WebWorker> {
+  const target = await browser.waitForTarget((t) => t.type() === "service_worker" && t.url().endsWith("/background.js"), { timeout: 20_000 });
+  return (await target.worker())!;
+}
+
+export async function waitFor(check: () => Promise<boolean>, what: string, timeout = 20_000): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeout} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
