@@ -4,11 +4,11 @@
 //! decides across them, each account for itself. Pure, like the model.
 
 use copresence_client::{LiveState, Update};
-use copresence_core::links;
 use copresence_core::notify::{Moment, Notice, Notifier, Preferences};
-use copresence_core::UserCard;
+use copresence_core::{Event, Member, SessionInfo, SiteState, UserCard};
 
 use crate::error::{ErrorCode, TrayError};
+use crate::opener::Link;
 use crate::secret::{Credential, Loaded};
 use crate::view::{Connection, TokenStorage};
 
@@ -120,7 +120,7 @@ impl Account {
         at: Moment,
         followed: impl Fn(&str) -> bool,
         preferences: &Preferences,
-    ) -> Vec<Notice> {
+    ) -> Vec<Announcement> {
         match event {
             FeedEvent::SignedIn(me) => self.signed_in(me),
             FeedEvent::SignedOut(message) => self.signed_out(Some(message)),
@@ -136,7 +136,7 @@ impl Account {
         at: Moment,
         followed: impl Fn(&str) -> bool,
         preferences: &Preferences,
-    ) -> Vec<Notice> {
+    ) -> Vec<Announcement> {
         match update {
             Update::Connected => {
                 self.connection = Connection::Connected;
@@ -164,6 +164,7 @@ impl Account {
                 };
                 return notifier
                     .notice(event, site, followed(site_id), preferences, at)
+                    .map(|notice| Announcement::of(notice, event, site))
                     .into_iter()
                     .collect();
             }
@@ -181,15 +182,9 @@ impl Account {
         Vec::new()
     }
 
-    /// An e-mail or Teams link to someone on one of its sites, from what it knows of them.
-    pub fn contact_link(
-        &self,
-        site: &str,
-        user: i64,
-        kind: ContactKind,
-    ) -> Result<String, TrayError> {
-        let member = self
-            .live
+    /// Someone on one of its sites, as it knows them now.
+    fn member(&self, site: &str, user: i64) -> Result<&Member, TrayError> {
+        self.live
             .site(site)
             .and_then(|s| s.members.member(user))
             .ok_or_else(|| {
@@ -197,11 +192,43 @@ impl Account {
                     ErrorCode::UnknownUser,
                     "this person is no longer on the site",
                 )
+            })
+    }
+
+    /// An e-mail or Teams link to someone on one of its sites, from what it knows of them.
+    pub fn contact_link(
+        &self,
+        site: &str,
+        user: i64,
+        kind: ContactKind,
+    ) -> Result<Link, TrayError> {
+        let member = self.member(site, user)?;
+        match kind {
+            ContactKind::Email => Link::email(&member.user),
+            ContactKind::Teams => Link::teams(&member.user),
+        }
+    }
+
+    /// Where "Open" on someone's card goes: their session `session` on one of its sites, as
+    /// the roster holds it now.
+    pub fn open_link(&self, site: &str, user: i64, session: &str) -> Result<Link, TrayError> {
+        let member = self.member(site, user)?;
+        let session = member
+            .sessions
+            .iter()
+            .find(|s| s.id == session)
+            .ok_or_else(|| {
+                TrayError::new(ErrorCode::UnknownUser, "this person has left that page")
             })?;
-        Ok(match kind {
-            ContactKind::Email => links::mailto(&member.user.email, None, None),
-            ContactKind::Teams => links::teams_chat(member.user.teams.as_deref(), None),
-        }?)
+        self.live
+            .site(site)
+            .and_then(|state| Link::open(&state.site, session))
+            .ok_or_else(|| {
+                TrayError::new(
+                    ErrorCode::NoAddress,
+                    "the site has no address to open this page at",
+                )
+            })
     }
 
     /// Everyone it knows: you, and everyone on its sites.
@@ -229,6 +256,58 @@ impl Account {
         match &self.me {
             Some(me) => format!("{host} — {}", me.email),
             None => host,
+        }
+    }
+}
+
+/// A notice, with where its actions go: Open (where the person is, by the core's rule) and
+/// Chat in Teams (when they have Teams). Built when the notice is, from the roster then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announcement {
+    pub notice: Notice,
+    pub open: Option<Link>,
+    pub teams: Option<Link>,
+}
+
+impl Announcement {
+    /// `notice`, announcing `event` on `site`: its actions are about whoever joined (their
+    /// latest session) or saved (their session on the saved page; the saved page on the site
+    /// once they have moved on or left, as the notice is about that page).
+    fn of(notice: Notice, event: &Event, site: &SiteState) -> Announcement {
+        let (user, session) = match event {
+            Event::Join { member, .. } => (&member.user, member.latest_session().cloned()),
+            Event::Saved { save, .. } => {
+                let sessions = site
+                    .members
+                    .member(save.user.id)
+                    .map(|m| m.sessions.as_slice())
+                    .unwrap_or_default();
+                let on_page = sessions
+                    .iter()
+                    .filter(|s| s.page == save.page)
+                    .max_by_key(|s| (s.page_since, s.since));
+                let left = || SessionInfo {
+                    id: String::new(),
+                    page: save.page.clone(),
+                    client: String::new(),
+                    since: save.at,
+                    page_since: save.at,
+                    url: None,
+                };
+                (&save.user, Some(on_page.cloned().unwrap_or_else(left)))
+            }
+            _ => {
+                return Announcement {
+                    notice,
+                    open: None,
+                    teams: None,
+                }
+            }
+        };
+        Announcement {
+            open: session.and_then(|s| Link::open(&site.site, &s)),
+            teams: Link::teams(user).ok(),
+            notice,
         }
     }
 }

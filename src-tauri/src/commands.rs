@@ -38,6 +38,25 @@ pub async fn open_contact(
         .await
 }
 
+/// Open where someone is: the popup names their session; the address comes from the roster.
+#[tauri::command]
+pub async fn open_session(
+    inbox: State<'_, Inbox>,
+    server: String,
+    site: String,
+    user_id: i64,
+    session: String,
+) -> Result<(), TrayError> {
+    inbox
+        .ask(Command::OpenSession {
+            server,
+            site,
+            user: user_id,
+            session,
+        })
+        .await
+}
+
 #[tauri::command]
 pub async fn set_follow(
     inbox: State<'_, Inbox>,

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use copresence_client::signin::{self, KeptSignIn, SignIn};
 use copresence_client::Client;
-use copresence_core::links;
 use tauri::AppHandle;
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_global_shortcut::{GlobalShortcutExt, Shortcut};
@@ -19,6 +18,7 @@ use crate::error::{ErrorCode, TrayError};
 use crate::inbox::Inbox;
 use crate::model::{Effect, Input};
 use crate::notifier::Notifications;
+use crate::opener;
 use crate::photo::PhotoFetcher;
 use crate::secret::{Credential, Loaded};
 use crate::{popup, secret, settings, sync};
@@ -36,7 +36,7 @@ pub struct Effects {
 impl Effects {
     pub fn new(app: AppHandle, inbox: Inbox, config_dir: PathBuf) -> Effects {
         Effects {
-            notifications: Notifications::new(inbox.clone()),
+            notifications: Notifications::new(inbox.clone(), app.clone()),
             photos: PhotoFetcher::new(),
             app,
             inbox,
@@ -141,7 +141,7 @@ impl Effects {
                 changed.map_err(|e| TrayError::new(ErrorCode::AutostartFailed, e.to_string()))?;
                 return Ok(Some(Input::AutostartIs(now)));
             }
-            Effect::Notify(notice) => self.notifications.show(notice),
+            Effect::Notify(announcement) => self.notifications.show(announcement),
             Effect::FetchPhoto { address } => {
                 let (inbox, photos) = (self.inbox.clone(), self.photos.clone());
                 tauri::async_runtime::spawn(async move {
@@ -149,7 +149,7 @@ impl Effects {
                     inbox.send(Input::PhotoFetched { address, photo });
                 });
             }
-            Effect::Open(link) => open_link(&self.app, &link)?,
+            Effect::Open(link) => opener::open(&self.app, &link)?,
             Effect::ShowPopup { tab, site } => popup::show(&self.app, tab, site),
             Effect::HidePopup => popup::hide(&self.app),
             Effect::TogglePopup => popup::toggle(&self.app),
@@ -272,21 +272,4 @@ async fn revoke(sign_in: KeptSignIn) {
 async fn check_and_keep(dir: PathBuf, server: &str, token: String) -> Result<(), TrayError> {
     Client::new(server, &token)?.me().await?;
     keep(dir, server, Credential::Token(token)).await
-}
-
-/// Hand a contact link to the operating system — only the two kinds this app builds.
-fn open_link(app: &AppHandle, link: &str) -> Result<(), TrayError> {
-    let allowed = link.starts_with("mailto:") || link.starts_with(links::TEAMS_CHAT_PREFIX);
-    if !allowed {
-        return Err(TrayError::new(
-            ErrorCode::OpenFailed,
-            "refusing to open this kind of link",
-        ));
-    }
-    app.opener().open_url(link, None::<&str>).map_err(|e| {
-        TrayError::new(
-            ErrorCode::OpenFailed,
-            format!("could not open the link: {e}"),
-        )
-    })
 }

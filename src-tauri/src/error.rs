@@ -34,6 +34,8 @@ pub enum ErrorCode {
     InvalidAddress,
     /// The person left the site before the click.
     UnknownUser,
+    /// The site has no address (https, or http on this machine) to open a page at.
+    NoAddress,
     OpenFailed,
     /// The app is quitting: nothing is done any more.
     Quitting,

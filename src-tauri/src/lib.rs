@@ -34,6 +34,7 @@ mod fixtures;
 pub mod inbox;
 pub mod model;
 pub mod notifier;
+pub mod opener;
 pub mod photo;
 pub mod popup;
 pub mod runtime;
@@ -90,6 +91,7 @@ pub fn run() {
             commands::view,
             commands::photos,
             commands::open_contact,
+            commands::open_session,
             commands::set_follow,
             commands::update_preferences,
             commands::set_autostart,

@@ -10,14 +10,15 @@
 
 use std::collections::HashSet;
 
-use copresence_core::notify::{next_local_midnight, Moment, Notice};
+use copresence_core::notify::{next_local_midnight, Moment};
 use copresence_core::photo::check_photo_url;
 use copresence_core::toolbar::TOOLBAR_AVATAR_CHOICES;
 use serde::Deserialize;
 
 use crate::account::{Account, NO_TOKEN};
-pub use crate::account::{ContactKind, FeedEvent, EXPIRED_SIGN_IN, REFUSED_TOKEN};
+pub use crate::account::{Announcement, ContactKind, FeedEvent, EXPIRED_SIGN_IN, REFUSED_TOKEN};
 use crate::error::{ErrorCode, TrayError};
+use crate::opener::Link;
 use crate::secret::{Credential, Loaded};
 use crate::settings::{format_minute, parse_minute, Settings};
 use crate::view::{
@@ -94,6 +95,14 @@ pub enum Command {
         site: String,
         user: i64,
         kind: ContactKind,
+    },
+    /// Open where someone is: their session `session` on a site, at the address the core's
+    /// rule gives for it from the roster now. The popup names the session, never the address.
+    OpenSession {
+        server: String,
+        site: String,
+        user: i64,
+        session: String,
     },
     ShowPopup {
         tab: Tab,
@@ -190,14 +199,15 @@ pub enum Effect {
         from: Option<String>,
         to: Option<String>,
     },
-    Notify(Notice),
+    /// Show a notice, with its actions where the daemon offers them.
+    Notify(Announcement),
     /// Fetch the profile photo at `address` (checked by the core's rule); answered with
     /// [`Input::PhotoFetched`].
     FetchPhoto {
         address: String,
     },
-    /// A contact link built by the core's link rules (`mailto:` or a Teams chat).
-    Open(String),
+    /// Hand an address built by the core's rules to the operating system.
+    Open(Link),
     ShowPopup {
         tab: Tab,
         site: Option<String>,
@@ -541,6 +551,24 @@ impl Model {
                     Err(error) => vec![Effect::Reply(reply, Err(error))],
                 }
             }
+            Command::OpenSession {
+                server,
+                site,
+                user,
+                session,
+            } => {
+                let link = match self.account(&server) {
+                    Some(account) => account.open_link(&site, user, &session),
+                    None => Err(TrayError::new(
+                        ErrorCode::UnknownUser,
+                        "you are no longer signed in there",
+                    )),
+                };
+                match link {
+                    Ok(link) => answered(vec![Effect::Open(link)]),
+                    Err(error) => vec![Effect::Reply(reply, Err(error))],
+                }
+            }
             Command::ShowPopup { tab, site } => answered(vec![Effect::ShowPopup { tab, site }]),
             Command::HidePopup => answered(vec![Effect::HidePopup]),
             Command::TogglePopup => answered(vec![Effect::TogglePopup]),
@@ -811,7 +839,7 @@ mod tests {
         assert!(saved(&effects).is_some_and(|s| !s.follows("http://h.test", "b")));
         assert_eq!(reply_of(&effects), Some(Ok(())));
         let announced = model.apply(feed(join("a", 2, "Ann")), now());
-        assert!(matches!(&announced[..], [Effect::Notify(n)] if n.site == "a"));
+        assert!(matches!(&announced[..], [Effect::Notify(n)] if n.notice.site == "a"));
         assert!(model.apply(feed(join("b", 3, "Bo")), now()).is_empty());
         let view = model.view(NOW);
         assert_eq!(view.sites.len(), 1, "only followed sites are shown");
@@ -1095,11 +1123,14 @@ mod tests {
         };
         let effects = open(&mut model, 2, ContactKind::Teams);
         assert!(
-            matches!(&effects[0], Effect::Open(link) if *link == format!("{}ann@x.test", copresence_core::links::TEAMS_CHAT_PREFIX)),
+            matches!(&effects[0], Effect::Open(link) if link.as_str() == format!("{}ann@x.test", copresence_core::links::TEAMS_CHAT_PREFIX)),
             "{effects:?}"
         );
         let effects = open(&mut model, 3, ContactKind::Email);
-        assert_eq!(effects[0], Effect::Open("mailto:3@x.test".into()));
+        assert!(
+            matches!(&effects[0], Effect::Open(link) if link.as_str() == "mailto:3@x.test"),
+            "{effects:?}"
+        );
         let code = |effects: Vec<Effect>| reply_of(&effects).and_then(Result::err).map(|e| e.code);
         assert_eq!(
             code(open(&mut model, 3, ContactKind::Teams)),
@@ -1108,6 +1139,181 @@ mod tests {
         assert_eq!(
             code(open(&mut model, 9, ContactKind::Email)),
             Some(ErrorCode::UnknownUser)
+        );
+    }
+
+    /// Contoso on https://contoso.example, whose studio's pages are
+    /// `https://studio.example/edit/<page>`; Ann (with Teams) in the studio on Pricing, Bo on
+    /// Home with an address the site's editors do not map (a publisher chose it freely).
+    fn contoso_with_a_studio() -> Input {
+        let mut contoso = site("a");
+        contoso.site.url = "https://contoso.example".into();
+        contoso.site.editors = vec![copresence_core::editors::Editor {
+            name: "Studio".into(),
+            pattern: "https://studio.example/edit/:page*".into(),
+            site: None,
+            pages: None,
+        }];
+        let in_studio = |user: UserCard, page: &str, url: &str| {
+            let mut session = crate::fixtures::session("s1", page);
+            session.url = Some(url.into());
+            Member {
+                user,
+                sessions: vec![session],
+            }
+        };
+        contoso.members = vec![
+            in_studio(
+                card_with_teams(2, "Ann", "ann@x.test"),
+                "/pricing",
+                "https://studio.example/edit/pricing",
+            ),
+            in_studio(card(3, "Bo"), "/", "https://evil.example/edit/"),
+        ]
+        .into_iter()
+        .collect();
+        feed(Update::Snapshot(vec![contoso, site("b")]))
+    }
+
+    fn open_session(model: &mut Model, site: &str, user: i64, session: &str) -> Vec<Effect> {
+        ask(
+            model,
+            Command::OpenSession {
+                server: "http://h.test".into(),
+                site: site.into(),
+                user,
+                session: session.into(),
+            },
+        )
+    }
+
+    fn opened(effects: &[Effect]) -> Option<&str> {
+        effects.iter().find_map(|e| match e {
+            Effect::Open(link) => Some(link.as_str()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn open_goes_to_the_studio_when_the_sites_editors_map_the_address_else_to_the_site() {
+        let mut model = signed_in_model();
+        model.apply(contoso_with_a_studio(), now());
+        let view = model.view(NOW);
+        let person = |id: i64| {
+            view.sites[0]
+                .toolbar
+                .iter()
+                .find(|p| p.user_id == id)
+                .cloned()
+                .unwrap()
+        };
+        let (ann, bo) = (person(2), person(3));
+        assert_eq!(ann.session.as_deref(), Some("s1"));
+        assert_eq!(
+            ann.open_address.as_deref(),
+            Some("https://studio.example/edit/pricing")
+        );
+        assert_eq!(
+            bo.open_address.as_deref(),
+            Some("https://contoso.example/"),
+            "an address the editors do not map is never offered: the page on the site instead"
+        );
+
+        // Opened by the session's name, at the address the rule gives from the roster.
+        let effects = open_session(&mut model, "a", 2, "s1");
+        assert_eq!(
+            opened(&effects),
+            Some("https://studio.example/edit/pricing")
+        );
+        assert_eq!(reply_of(&effects), Some(Ok(())));
+        let effects = open_session(&mut model, "a", 3, "s1");
+        assert_eq!(opened(&effects), Some("https://contoso.example/"));
+
+        let code = |effects: Vec<Effect>| reply_of(&effects).and_then(Result::err).map(|e| e.code);
+        assert_eq!(
+            code(open_session(&mut model, "a", 2, "gone")),
+            Some(ErrorCode::UnknownUser)
+        );
+        assert_eq!(
+            code(open_session(&mut model, "a", 9, "s1")),
+            Some(ErrorCode::UnknownUser)
+        );
+        // A site with no address of its own and no editors: nowhere to open.
+        model.apply(feed(join("b", 4, "Cy")), now());
+        let cy = model.view(NOW).sites[1].toolbar[0].clone();
+        assert_eq!((cy.session.as_deref(), cy.open_address), (Some("t"), None));
+        assert_eq!(
+            code(open_session(&mut model, "b", 4, "t")),
+            Some(ErrorCode::NoAddress)
+        );
+    }
+
+    #[test]
+    fn a_join_is_announced_with_open_where_they_are_and_their_teams_chat() {
+        let mut model = signed_in_model();
+        model.apply(contoso_with_a_studio(), now());
+        let mut dee = crate::fixtures::member(5, "Dee", "/pricing");
+        dee.user.teams = Some("dee@x.test".into());
+        dee.sessions[0].url = Some("https://studio.example/edit/pricing".into());
+        let effects = model.apply(
+            feed(Update::Event(copresence_core::Event::Join {
+                site: "a".into(),
+                member: dee,
+                at: NOW,
+            })),
+            now(),
+        );
+        let [Effect::Notify(announced)] = &effects[..] else {
+            panic!("one notice: {effects:?}")
+        };
+        assert_eq!(
+            announced.open.as_ref().map(Link::as_str),
+            Some("https://studio.example/edit/pricing")
+        );
+        assert_eq!(
+            announced.teams.as_ref().map(Link::as_str),
+            Some("https://teams.microsoft.com/l/chat/0/0?users=dee@x.test")
+        );
+        // Someone with no Teams account, on a site with no address: no actions to offer.
+        let effects = model.apply(feed(join("b", 6, "Eve")), now());
+        let [Effect::Notify(announced)] = &effects[..] else {
+            panic!("one notice: {effects:?}")
+        };
+        assert_eq!((&announced.open, &announced.teams), (&None, &None));
+    }
+
+    #[test]
+    fn a_save_is_announced_with_open_on_the_saved_page() {
+        let mut model = signed_in_model();
+        model.apply(contoso_with_a_studio(), now());
+        let saved_by = |user: UserCard, page: &str| {
+            feed(Update::Event(copresence_core::Event::Saved {
+                site: "a".into(),
+                save: copresence_core::SaveRecord {
+                    version: 2,
+                    page: page.into(),
+                    user,
+                    at: NOW,
+                    forced: false,
+                },
+            }))
+        };
+        let open_of = |effects: &[Effect]| match effects {
+            [Effect::Notify(announced)] => announced.open.as_ref().map(|l| l.as_str().to_owned()),
+            _ => panic!("one notice: {effects:?}"),
+        };
+        // Ann saves the page she has open in the studio: Open goes back there.
+        let ann = card_with_teams(2, "Ann", "ann@x.test");
+        let effects = model.apply(saved_by(ann, "/pricing"), now());
+        assert_eq!(
+            open_of(&effects).as_deref(),
+            Some("https://studio.example/edit/pricing")
+        );
+        // Someone no longer on the site saved: the saved page on the site.
+        let effects = model.apply(saved_by(card(7, "Gil"), "/faq"), now());
+        assert_eq!(
+            open_of(&effects).as_deref(),
+            Some("https://contoso.example/faq")
         );
     }
 
@@ -1528,7 +1734,7 @@ mod tests {
 
         // Each account announces its own; unfollowing a on one service leaves the other's.
         let effects = model.apply(from_b(FeedEvent::Update(join("x", 6, "Xi"))), now());
-        assert!(matches!(&effects[..], [Effect::Notify(n)] if n.site == "x"));
+        assert!(matches!(&effects[..], [Effect::Notify(n)] if n.notice.site == "x"));
         ask(
             &mut model,
             Command::SetFollow {

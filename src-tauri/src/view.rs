@@ -7,8 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use copresence_client::LiveState;
 use copresence_core::pages::PageTree;
 use copresence_core::toolbar::{avatar_colour, initials, toolbar};
-use copresence_core::{Member, SaveRecord, SiteState, UserId};
+use copresence_core::{Member, SaveRecord, SiteInfo, SiteState, UserId};
 use serde::Serialize;
+
+use crate::opener::Link;
 
 /// How many avatar colours the popup's palette has.
 pub const PALETTE: usize = 8;
@@ -60,6 +62,11 @@ pub struct Person {
     pub page_title: String,
     pub client: String,
     pub since: i64,
+    /// The id of that session: what the popup names when it asks to open where they are.
+    pub session: Option<String>,
+    /// Where the card's Open goes for that session (the core's rule: their studio's address,
+    /// else the page on the site); none when there is nowhere to open.
+    pub open_address: Option<String>,
     /// Every open session (a user may have several editors open).
     pub sessions: Vec<PersonSession>,
 }
@@ -237,14 +244,15 @@ pub struct Viewer<'a> {
     pub photos: &'a Photos,
 }
 
-fn person(member: &Member, pages: &PageTree, viewer: Viewer<'_>) -> Person {
-    person_at(member, pages, viewer, member.latest_session())
+fn person(member: &Member, site: &SiteInfo, pages: &PageTree, viewer: Viewer<'_>) -> Person {
+    person_at(member, Some(site), pages, viewer, member.latest_session())
 }
 
 /// A person as shown on the page row `row`: their card names the session on that row (or, for
 /// a collapsed row, under it), not wherever they moved last.
 fn person_on_row(
     member: &Member,
+    site: &SiteInfo,
     pages: &PageTree,
     viewer: Viewer<'_>,
     row: usize,
@@ -255,11 +263,18 @@ fn person_on_row(
         .iter()
         .filter(|s| pages.shows_on(&s.page, row, rolled_up))
         .max_by_key(|s| (s.page_since, s.since));
-    person_at(member, pages, viewer, on_row.or(member.latest_session()))
+    person_at(
+        member,
+        Some(site),
+        pages,
+        viewer,
+        on_row.or(member.latest_session()),
+    )
 }
 
 fn person_at(
     member: &Member,
+    site: Option<&SiteInfo>,
     pages: &PageTree,
     viewer: Viewer<'_>,
     latest: Option<&copresence_core::SessionInfo>,
@@ -294,6 +309,11 @@ fn person_at(
             .unwrap_or_default(),
         client: latest.map(|s| s.client.clone()).unwrap_or_default(),
         since: latest.map_or(0, |s| s.page_since),
+        session: latest.map(|s| s.id.clone()),
+        open_address: site
+            .zip(latest)
+            .and_then(|(site, session)| Link::open(site, session))
+            .map(|link| link.as_str().to_owned()),
         sessions,
     }
 }
@@ -308,7 +328,7 @@ pub fn me_person(user: &copresence_core::UserCard, photos: &Photos) -> Person {
         me: Some(user.id),
         photos,
     };
-    person_at(&member, &PageTree::default(), viewer, None)
+    person_at(&member, None, &PageTree::default(), viewer, None)
 }
 
 fn save_view(save: &SaveRecord, pages: &PageTree) -> SaveView {
@@ -338,12 +358,12 @@ pub fn site_view(state: &SiteState, viewer: Viewer<'_>, avatars: usize) -> SiteV
             here: pages
                 .people_on(index, members, false)
                 .into_iter()
-                .map(|m| person_on_row(m, &pages, viewer, index, false))
+                .map(|m| person_on_row(m, &state.site, &pages, viewer, index, false))
                 .collect(),
             rolled_up: pages
                 .people_on(index, members, true)
                 .into_iter()
-                .map(|m| person_on_row(m, &pages, viewer, index, true))
+                .map(|m| person_on_row(m, &state.site, &pages, viewer, index, true))
                 .collect(),
         })
         .collect();
@@ -357,12 +377,12 @@ pub fn site_view(state: &SiteState, viewer: Viewer<'_>, avatars: usize) -> SiteV
         toolbar: bar
             .shown
             .iter()
-            .map(|m| person(m, &pages, viewer))
+            .map(|m| person(m, &state.site, &pages, viewer))
             .collect(),
         overflow: bar
             .overflow
             .iter()
-            .map(|m| person(m, &pages, viewer))
+            .map(|m| person(m, &state.site, &pages, viewer))
             .collect(),
         pages: rows,
         first_save: state.first_save.as_ref().map(|s| save_view(s, &pages)),

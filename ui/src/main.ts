@@ -15,6 +15,8 @@ const ui = initialUi();
 
 const actions: Actions = {
   openContact: (server, site, userId, kind) => invoke("open_contact", { server, site, userId, kind }),
+  openSession: (server, site, userId, session) =>
+    invoke("open_session", { server, site, userId, session }),
   setFollow: (server, site, follow) => invoke("set_follow", { server, site, follow }),
   updatePreferences: (preferences) => invoke("update_preferences", { preferences }),
   setAutostart: (enabled) => invoke("set_autostart", { enabled }),

@@ -33,6 +33,10 @@ export interface Person extends PersonSession {
   is_me: boolean;
   email: string;
   has_teams: boolean;
+  /** The id of the session `page`… name: what Open asks for. */
+  session: string | null;
+  /** Where Open goes for that session (their studio, else the page on the site); none: no Open. */
+  open_address: string | null;
   /** Every open session; `page`… above are the most recent one's. */
   sessions: PersonSession[];
 }

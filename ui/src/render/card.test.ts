@@ -34,6 +34,24 @@ describe("user card", () => {
     expect(actions.openContact).toHaveBeenCalledWith("http://127.0.0.1:7878", "contoso", 1, "email");
   });
 
+  it("offers Open where the Rust side found an address, and asks for it by the session", () => {
+    const studio = "https://studio.example/edit/pricing";
+    draw(view([site({ toolbar: [person(1, "Ann Lee", { open_address: studio, session: "tab-1" })] })]));
+    q<HTMLButtonElement>('[data-testid="avatar"]')!.click();
+    const open = q<HTMLButtonElement>('[data-testid="open-session"]')!;
+    expect(open.textContent).toBe("Open");
+    expect(open.title).toBe(studio);
+    open.click();
+    expect(actions.openSession).toHaveBeenCalledWith("http://127.0.0.1:7878", "contoso", 1, "tab-1");
+  });
+
+  it("offers no Open when there is nowhere to open", () => {
+    draw(view([site({ toolbar: [person(1, "Ann Lee", { open_address: null })] })]));
+    q<HTMLButtonElement>('[data-testid="avatar"]')!.click();
+    expect(q('[data-testid="card"]')).not.toBeNull();
+    expect(q('[data-testid="open-session"]')).toBeNull();
+  });
+
   it("shows a failure inline and closes", async () => {
     actions.openContact.mockImplementation(() =>
       Promise.reject({ code: "invalid_address", message: "No valid e-mail address" }),

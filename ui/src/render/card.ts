@@ -1,7 +1,7 @@
 /**
  * The person card, drawn over the Sites tab when an avatar is clicked: who they are, where they
  * are and since when, each of their sessions when they have several, and the buttons to e-mail
- * them or chat with them in Teams.
+ * them, chat with them in Teams, and open where they are (when the Rust side found an address).
  *
  * The card remembers the site and the person, not the person as they were: each draw looks
  * them up again in the current view, so it follows them as they move and closes by itself when
@@ -39,18 +39,21 @@ export function card(ctx: Ctx): HTMLElement | null {
     ui.focus = open.opener;
     ctx.redraw();
   };
-  const contact = (kind: ContactKind) => (): void => {
+  const act = (command: () => Promise<void>) => (): void => {
     if (open.error) {
       open.error = null;
       ctx.redraw();
     }
-    ctx.actions.openContact(site.account, site.id, p.user_id, kind).catch((error: unknown) => {
+    command().catch((error: unknown) => {
       if (ui.card === open) {
         open.error = errorMessage(error);
         ctx.redraw();
       }
     });
   };
+  const contact = (kind: ContactKind) =>
+    act(() => ctx.actions.openContact(site.account, site.id, p.user_id, kind));
+  const session = p.session;
   const sessions = p.sessions.length > 1 ? p.sessions : [];
   const aside = el(
     "aside",
@@ -125,6 +128,17 @@ export function card(ctx: Ctx): HTMLElement | null {
         "Chat in Teams",
         contact("teams"),
       ),
+      p.open_address !== null &&
+        session !== null &&
+        button(
+          {
+            "data-testid": "open-session",
+            "data-focus": "card:open",
+            title: p.open_address,
+          },
+          "Open",
+          act(() => ctx.actions.openSession(site.account, site.id, p.user_id, session)),
+        ),
     ),
     !p.has_teams && el("p", { class: "muted", "data-testid": "no-teams" }, "No Teams account"),
     open.error && el("p", { class: "error-text", role: "alert", "data-testid": "card-error" }, open.error),

@@ -12,6 +12,8 @@ import type { ContactKind, PauseUntil, Preferences, Tab, View } from "../types";
 /** The commands of the Rust side; each rejects with a `CommandError` on failure. */
 export interface Actions {
   openContact(server: string, site: string, userId: number, kind: ContactKind): Promise<void>;
+  /** Open where someone is: named by their session; the Rust side finds the address. */
+  openSession(server: string, site: string, userId: number, session: string): Promise<void>;
   setFollow(server: string, site: string, follow: boolean): Promise<void>;
   updatePreferences(preferences: Preferences): Promise<void>;
   setAutostart(enabled: boolean): Promise<void>;

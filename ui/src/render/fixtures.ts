@@ -30,6 +30,8 @@ export function person(id: number, name: string, over: Partial<Person> = {}): Pe
     is_me: false,
     email: `${name.split(" ")[0].toLowerCase()}@contoso.test`,
     has_teams: true,
+    session: "s1",
+    open_address: null,
     ...session,
     sessions: [session],
     ...over,
@@ -105,6 +107,7 @@ function fakeActions(): FakeActions {
   const ok = () => vi.fn(() => Promise.resolve());
   return {
     openContact: ok(),
+    openSession: ok(),
     setFollow: ok(),
     updatePreferences: ok(),
     setAutostart: ok(),
