@@ -1,6 +1,7 @@
 //! A headless desktop for the tray app: Xvfb, a private D-Bus session bus, the dunst
-//! notification daemon, a `dbus-monitor` recording every freedesktop `Notify` call, and the
-//! real `copresence-tray` driven over WebDriver (tauri-driver + WebKitWebDriver).
+//! notification daemon (whose context menu picks an action through a `dmenu` stand-in), a
+//! `dbus-monitor` recording every freedesktop `Notify` call, and the real `copresence-tray`
+//! driven over WebDriver (tauri-driver + WebKitWebDriver).
 //!
 //! `make test` installs all of these (Debian packages, `cargo install tauri-driver`).
 
@@ -43,6 +44,8 @@ pub struct Notify {
     pub replaces_id: u32,
     pub summary: String,
     pub body: String,
+    /// The actions offered, as (key, label) pairs, in order.
+    pub actions: Vec<(String, String)>,
 }
 
 /// Parse `dbus-monitor` output into the `Notify` calls it recorded.
@@ -61,26 +64,37 @@ pub fn parse_notify_calls(log: &str) -> Vec<Notify> {
             .unwrap_or(0.0);
         let mut strings = Vec::new();
         let mut replaces_id = 0;
+        // After the four strings (app, icon, summary, body), the actions: an array of strings.
+        let mut in_actions = false;
         for line in lines {
             let line = line.trim();
-            if let Some(value) = line.strip_prefix("string \"") {
+            if strings.len() >= 4 && line.starts_with("array [") {
+                in_actions = true;
+            } else if in_actions && line == "]" {
+                break;
+            } else if let Some(value) = line.strip_prefix("string \"") {
                 strings.push(value.strip_suffix('"').unwrap_or(value).to_owned());
             } else if let Some(value) = line.strip_prefix("uint32 ") {
                 if strings.len() == 1 {
                     replaces_id = value.parse().unwrap_or(0);
                 }
             }
-            if strings.len() >= 4 {
-                break;
-            }
         }
         if strings.len() >= 4 {
+            let actions = strings[4..]
+                .chunks(2)
+                .filter_map(|pair| match pair {
+                    [key, label] => Some((key.clone(), label.clone())),
+                    _ => None,
+                })
+                .collect();
             calls.push(Notify {
                 time,
                 app: strings[0].clone(),
                 replaces_id,
                 summary: strings[2].clone(),
                 body: strings[3].clone(),
+                actions,
             });
         }
     }
@@ -145,6 +159,28 @@ impl Desktop {
         desktop.bus = address.trim().to_owned();
         desktop.children.push(bus);
 
+        // dunst's context menu lists every action of the notifications on screen through
+        // `dmenu`, and invokes the one it reads back: the stand-in picks the action whose key
+        // the test wrote down ([`Desktop::choose_action`]).
+        let menu = desktop.dir.path().join("dunst-menu");
+        std::fs::write(
+            &menu,
+            format!(
+                "#!/bin/sh\ngrep -m1 -F \",$(cat '{}')]\"\n",
+                desktop.action_choice().display()
+            ),
+        )
+        .expect("the dmenu stand-in");
+        #[cfg(unix)]
+        std::fs::set_permissions(&menu, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("the dmenu stand-in is executable");
+        let config = desktop.dir.path().join("config").join("dunst");
+        std::fs::create_dir_all(&config).expect("dunst's configuration directory");
+        std::fs::write(
+            config.join("dunstrc"),
+            format!("[global]\n    dmenu = {}\n", menu.display()),
+        )
+        .expect("dunst's configuration");
         let dunst = desktop
             .command(require("dunst"))
             .stdout(Stdio::null())
@@ -191,6 +227,22 @@ impl Desktop {
 
     fn notify_log(&self) -> PathBuf {
         self.dir.path().join("notify.log")
+    }
+
+    fn action_choice(&self) -> PathBuf {
+        self.dir.path().join("dunst-choice")
+    }
+
+    /// Choose the action `key` of a notification on screen, as a person does from dunst's
+    /// context menu: dunst invokes it (the `ActionInvoked` signal to the app that sent it).
+    pub fn choose_action(&self, key: &str) {
+        std::fs::write(self.action_choice(), key).expect("the action chosen");
+        let status = self
+            .command(require("dunstctl"))
+            .arg("context")
+            .status()
+            .expect("dunstctl runs");
+        assert!(status.success(), "dunstctl context failed");
     }
 
     /// What every program in this desktop session sees: its own configuration and cache
@@ -786,13 +838,29 @@ method call time=1795426000.250000 sender=:1.5 -> destination=org.freedesktop.No
    array [
       string "default"
       string "Open"
+      string "teams"
+      string "Chat in Teams"
    ]
+   array [
+      dict entry(
+         string "urgency"
+         variant             byte 1
+      )
+   ]
+   int32 -1
 "#;
         let calls = parse_notify_calls(log);
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].summary, "Zoë <b>Quinn</b> joined Contoso Portal");
         assert_eq!(calls[0].body, "on Pricing");
         assert_eq!(calls[0].replaces_id, 4);
+        assert_eq!(
+            calls[0].actions,
+            [
+                ("default".into(), "Open".into()),
+                ("teams".into(), "Chat in Teams".into())
+            ]
+        );
         assert!((calls[0].time - 1_795_426_000.25).abs() < 1e-6);
     }
 }

@@ -3,7 +3,8 @@
 //! the `copresence` CLI. Asserts what the user would see and hear: the freedesktop `Notify`
 //! calls, the avatar on the right page (a page added as someone opens it included), the exact
 //! links handed to the operating system, the offline banner when the server goes away, and no
-//! second announcement when it comes back.
+//! second announcement when it comes back; and Open, from a card and from a notification's
+//! action, going where someone is.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +72,114 @@ async fn the_tray_app_signs_in_with_the_organisations_account() {
     tokio::time::timeout(Duration::from_secs(120), tray_signs_in())
         .await
         .expect("the sign-in test finishes within 2 minutes");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tray_app_opens_where_they_are_from_the_card_and_the_notification() {
+    let _one_desktop_at_a_time = ONE_DESKTOP.lock().await;
+    tokio::time::timeout(Duration::from_secs(120), tray_opens_where_they_are())
+        .await
+        .expect("the Open test finishes within 2 minutes");
+}
+
+/// A studio on loopback that Contoso's editors read pages from; nothing serves it, as nothing
+/// loads it: the opener's stand-in only records the address.
+const STUDIO: &str = "http://127.0.0.1:9/studio/pages/";
+
+/// Wait until the opener has been handed `count` addresses; all of them so far.
+async fn opened(app: &TrayApp, count: usize) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while app.opened().len() < count && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.opened()
+}
+
+async fn tray_opens_where_they_are() {
+    let desktop = Desktop::start();
+    let editors = format!(
+        "[[sites.editors]]\nname = \"Studio\"\npattern = \"{STUDIO}:page*\"\n\n[[sites]]\nid = \"private\""
+    );
+    let org = ORG.replacen("[[sites]]\nid = \"private\"", &editors, 1);
+    assert_ne!(org, ORG);
+    let server = TestServer::start_with_org(&org, &[]).await;
+    let app = TrayApp::launch(&desktop, &server.url, &server.token("bo@contoso.test")).await;
+    let wait = Duration::from_secs(20);
+    app.wait_for(r#"[data-testid="site"][data-site="contoso"]"#, wait)
+        .await;
+    app.wait_gone(r#"[data-testid="banner"]"#, wait).await;
+
+    // Zoë opens Pricing in the studio: her join is announced with Open and Chat in Teams.
+    let pricing = format!("{STUDIO}products/pricing");
+    let before = desktop.notifications().len();
+    let zoe_token = server.token(ZOE_EMAIL);
+    run_ok(cli(&server, &zoe_token).args([
+        "join",
+        "contoso",
+        "/products/pricing",
+        "--url",
+        &pricing,
+        "--once",
+    ]));
+    let joined = desktop.wait_for_notification(before, "joined", Duration::from_secs(10));
+    assert_eq!(joined.summary, format!("{ZOE} joined Contoso Portal"));
+    let keys: Vec<&str> = joined.actions.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, ["default", "open", "teams"], "{:?}", joined.actions);
+    assert!(joined.actions.contains(&("open".into(), "Open".into())));
+    assert!(joined
+        .actions
+        .contains(&("teams".into(), "Chat in Teams".into())));
+
+    // Open, chosen from dunst's menu, hands exactly her studio address to the opener.
+    desktop.choose_action("open");
+    assert_eq!(opened(&app, 1).await, [pricing.as_str()]);
+
+    // Her card's Open goes there too.
+    app.click(
+        r#"[data-site="contoso"] [data-testid="page"][data-path="/products/pricing"] [data-testid="avatar"]"#,
+        wait,
+    )
+    .await;
+    app.click(r#"[data-testid="card"] [data-testid="open-session"]"#, wait)
+        .await;
+    assert_eq!(opened(&app, 2).await, [pricing.as_str(), pricing.as_str()]);
+    app.click(r#"[data-testid="card-close"]"#, wait).await;
+
+    // An address the site's editors do not read is refused by the service; Ann, in with none,
+    // is offered the page on the site.
+    let ann_token = server.token("ann@contoso.test");
+    let refused = cli(&server, &ann_token)
+        .args([
+            "join",
+            "contoso",
+            "/products",
+            "--url",
+            "https://studio.evil.example/pages/products",
+            "--once",
+        ])
+        .output()
+        .expect("the CLI starts");
+    assert!(
+        !refused.status.success(),
+        "an address no editor reads was kept"
+    );
+    run_ok(cli(&server, &ann_token).args(["join", "contoso", "/products", "--once"]));
+    app.click(
+        r#"[data-site="contoso"] [data-testid="page"][data-path="/products"] [data-testid="avatar"][data-name="Ann Lee"]"#,
+        wait,
+    )
+    .await;
+    app.click(r#"[data-testid="card"] [data-testid="open-session"]"#, wait)
+        .await;
+    assert_eq!(
+        opened(&app, 3).await,
+        [
+            pricing.as_str(),
+            pricing.as_str(),
+            "https://contoso.example/products"
+        ]
+    );
+    app.quit().await;
 }
 
 async fn tray_signs_in() {
