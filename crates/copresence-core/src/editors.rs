@@ -99,19 +99,24 @@ pub enum RefusedAddress {
 
 /// Whether a session on `page` may carry the editor address `address`: one of the site's
 /// `editors` maps it to exactly that page. The service keeps an address only then, and
-/// [`open_address`] opens one only then.
+/// [`open_address`] opens one only then, each in the form the URL standard writes it (what was
+/// checked is what is kept and opened, not a string the parser forgave spaces or tabs in).
 pub fn check_session_address(
     editors: &[Editor],
     page: &str,
     address: &str,
-) -> Result<(), RefusedAddress> {
+) -> Result<String, RefusedAddress> {
     if address.len() > MAX_ADDRESS_LEN {
         return Err(RefusedAddress::TooLong);
     }
     let mut found = None;
     for editor in editors {
         match editor.page_of(address) {
-            Some(mapped) if mapped == page => return Ok(()),
+            Some(mapped) if mapped == page => {
+                return Url::parse(address)
+                    .map(String::from)
+                    .map_err(|_| RefusedAddress::NotAnEditors)
+            }
             Some(mapped) => found = found.or(Some(mapped)),
             None => {}
         }
@@ -213,7 +218,8 @@ impl CompiledEditor<'_> {
             return None;
         }
         let url = Url::parse(address).ok()?;
-        if !is_https_or_loopback(&url) {
+        // No user name or password: an address that signs in somewhere is not a page to open.
+        if !is_https_or_loopback(&url) || !url.username().is_empty() || url.password().is_some() {
             return None;
         }
         let matched = self
@@ -284,8 +290,8 @@ fn group<'r>(matched: &'r UrlPatternResult, name: &str) -> Option<&'r str> {
 /// `https` or `http` to this machine. `None` when neither holds.
 pub fn open_address(site_url: &str, editors: &[Editor], session: &SessionInfo) -> Option<String> {
     if let Some(address) = &session.url {
-        if check_session_address(editors, &session.page, address).is_ok() {
-            return Some(address.clone());
+        if let Ok(address) = check_session_address(editors, &session.page, address) {
+            return Some(address);
         }
     }
     validate_page_path(&session.page).ok()?;
@@ -395,7 +401,24 @@ mod tests {
         let address = "https://studio.example/edit/products";
         assert_eq!(
             check_session_address(&editors, "/products", address),
-            Ok(())
+            Ok(address.to_owned())
+        );
+        // Kept as the URL standard writes it: what was checked is what is opened.
+        assert_eq!(
+            check_session_address(
+                &editors,
+                "/caf%C3%A9",
+                " https://studio.example/edit/caf\u{e9}"
+            ),
+            Ok("https://studio.example/edit/caf%C3%A9".to_owned())
+        );
+        assert_eq!(
+            check_session_address(
+                &editors,
+                "/products",
+                "https://me:secret@studio.example/edit/products"
+            ),
+            Err(RefusedAddress::NotAnEditors)
         );
         assert_eq!(
             check_session_address(&editors, "/pricing", address),

@@ -63,7 +63,8 @@ function isPagePath(path: string): boolean {
 export function pageOfAddress(editor: Editor, address: string): string | undefined {
   const url = addressOf(address);
   const pattern = patternOf(editor.pattern);
-  if (url === undefined || pattern === null) return undefined;
+  // No user name or password: an address that signs in somewhere is not a page to open.
+  if (url === undefined || pattern === null || url.username !== "" || url.password !== "") return undefined;
   const result = pattern.exec(url.href);
   if (!result) return undefined;
   const groups: Record<string, string | undefined> = {};

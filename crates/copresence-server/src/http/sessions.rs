@@ -23,11 +23,15 @@ pub async fn put(
     state.rates.check(Action::Session, caller.0.user.id)?;
     validate_session_id(&session)?;
     validate_client(&request.client)?;
+    let mut url = None;
     if let Some(address) = &request.url {
-        // Checked before the page is added: a refused request changes nothing.
+        // Checked before the page is added: a refused request changes nothing. Kept as checked.
         let site = state.member_site(&caller, &site).await?;
-        check_session_address(&site.editors, &request.page, address)
-            .map_err(|refused| ApiError::bad_request(ErrorCode::InvalidUrl, refused.to_string()))?;
+        url = Some(
+            check_session_address(&site.editors, &request.page, address).map_err(|refused| {
+                ApiError::bad_request(ErrorCode::InvalidUrl, refused.to_string())
+            })?,
+        );
     }
     let site = state
         .member_site_opening(&caller, &site, &request.page, request.title.as_deref())
@@ -41,7 +45,7 @@ pub async fn put(
             SessionPut {
                 page: &request.page,
                 client: &request.client,
-                url: request.url.as_deref(),
+                url: url.as_deref(),
             },
         )
         .await?;
