@@ -22,16 +22,17 @@ async function sync(channel: LiveChannel): Promise<void> {
   const settings = (await chrome.storage.local.get(["server", "credential"])) as Settings;
   await channel.send({ to: "live", kind: "configure", server: settings.server, credential: settings.credential });
   const tabs: TabSeen[] = [];
+  const focused = await chrome.windows.getLastFocused().catch(() => undefined);
   for (const tab of await chrome.tabs.query({})) {
     // Only the addresses of sites the extension was allowed on are visible at all.
-    if (tab.id !== undefined && tab.url) tabs.push({ id: tab.id, url: tab.url, lastAccessed: lastLooked(tab) });
+    if (tab.id !== undefined && tab.url) tabs.push({ id: tab.id, url: tab.url, lastAccessed: lastLooked(tab, focused?.id) });
   }
   await channel.send({ to: "live", kind: "tabs", tabs });
 }
 
-/** When the maker last looked at a tab: the active tab of the focused window is now. */
-function lastLooked(tab: chrome.tabs.Tab): number {
-  if (tab.active && tab.highlighted) return Date.now();
+/** When the maker last looked at a tab: the active tab of the window focused last is now. */
+function lastLooked(tab: chrome.tabs.Tab, focusedWindow: number | undefined): number {
+  if (tab.active && tab.windowId === focusedWindow) return Date.now();
   return tab.lastAccessed ?? 0;
 }
 

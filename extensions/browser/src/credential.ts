@@ -33,8 +33,14 @@ export class Bearer {
     this.#renewed = renewed;
   }
 
-  /** The same person's credential, renewed elsewhere (another start of the live part, say). */
+  /**
+   * The same person's credential, as the extension's storage has it. An older one than held
+   * (storage read before a renewal was kept) is ignored: its refresh token is spent, and using
+   * it again would make the provider revoke the sign-in.
+   */
   update(credential: Credential): void {
+    const held = this.#credential;
+    if (credential.kind === "signIn" && held.kind === "signIn" && credential.expiresAt <= held.expiresAt) return;
     this.#credential = credential;
   }
 

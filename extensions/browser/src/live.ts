@@ -27,6 +27,9 @@ import type { LiveView, SiteView, TabSeen } from "./messages.js";
 /** How often the sites and their editors are read again. */
 const SITES_REFRESH_MS = 5 * 60_000;
 
+/** How long to wait before trying again after a failure, one step further each time. */
+const RETRY_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+
 /** A site the maker is a member of, with the editors it is built in. */
 interface KnownSite {
   summary: SiteSummary;
@@ -52,6 +55,8 @@ export class Live {
   #sitesRead: Promise<void> | undefined;
   #sitesReadAt = 0;
   #tabs: TabSeen[] = [];
+  #retry = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #presences = new Map<string, { presence: Presence; place: Place }>();
   /** Changes are applied one after another, in the order they came. */
   #queue: Promise<void> = Promise.resolve();
@@ -101,14 +106,24 @@ export class Live {
     });
   }
 
-  /** Join, move or leave each site so that it matches the tabs. */
+  /**
+   * Join, move or leave each site so that it matches the tabs. What fails (the network is not
+   * up yet, the service is restarting) is tried again after a while, so a maker is never left
+   * unseen until the next tab change.
+   */
   async #follow(): Promise<void> {
     const client = this.#client;
     if (client === undefined) {
       this.#render();
       return;
     }
-    if (this.#sitesReadAt + SITES_REFRESH_MS < Date.now()) await this.#readSites(client);
+    let failed = false;
+    try {
+      if (this.#sitesReadAt + SITES_REFRESH_MS < Date.now()) await this.#readSites(client);
+    } catch (error) {
+      this.#failed(error);
+      return;
+    }
     const places = this.#places();
     for (const [site, { presence }] of this.#presences) {
       if (!places.has(site)) {
@@ -117,31 +132,63 @@ export class Live {
       }
     }
     for (const [site, place] of places) {
-      const held = this.#presences.get(site);
-      if (held === undefined) {
-        const presence = new Presence(client, {
-          site,
-          page: place.page,
-          url: place.url,
-          client: "browser",
-          onChange: () => this.#render(),
-          onError: (error) => {
-            this.#problem = error.message;
-            this.#render();
-          },
-        });
-        this.#presences.set(site, { presence, place });
-        await presence.start();
-        this.#problem = undefined;
-      } else {
-        const before = held.place;
-        held.place = place;
-        if (before.page !== place.page || before.url !== place.url) {
-          await held.presence.move(place.page, undefined, place.url);
-        }
+      try {
+        await this.#place(client, site, place);
+      } catch (error) {
+        failed = true;
+        this.#failed(error);
       }
     }
+    if (!failed) {
+      this.#retry = 0;
+      this.#problem = undefined;
+    }
     this.#render();
+  }
+
+  /** Be on `place` of `site`: join, or move there. */
+  async #place(client: Client, site: string, place: Place): Promise<void> {
+    const held = this.#presences.get(site);
+    if (held === undefined) {
+      const presence = new Presence(client, {
+        site,
+        page: place.page,
+        url: place.url,
+        client: "browser",
+        onChange: () => this.#render(),
+        onError: (error) => {
+          this.#problem = error.message;
+          // The site's editors changed since they were read: read them again.
+          if (error.code === "invalid_url") this.#sitesReadAt = 0;
+          this.#render();
+        },
+      });
+      try {
+        await presence.start();
+      } catch (error) {
+        // Not joined: tried afresh next time (a started presence is not started again).
+        await presence.close({ leave: false }).catch(() => undefined);
+        throw error;
+      }
+      this.#presences.set(site, { presence, place });
+      return;
+    }
+    const before = held.place;
+    if (before.page === place.page && before.url === place.url) return;
+    await held.presence.move(place.page, undefined, place.url);
+    held.place = place;
+  }
+
+  /**
+   * Something failed: say so, and try again after a while. An address the service refused
+   * (`invalid_url`) means the site's editors changed since they were read: read them again.
+   */
+  #failed(error: unknown): void {
+    this.#problem = describe(error);
+    if (error instanceof CopresenceError && error.code === "invalid_url") this.#sitesReadAt = 0;
+    clearTimeout(this.#retryTimer);
+    const wait = RETRY_MS[Math.min(this.#retry++, RETRY_MS.length - 1)]!;
+    this.#retryTimer = setTimeout(() => this.#enqueue(() => this.#follow()), wait);
   }
 
   async #readSites(client: Client): Promise<void> {

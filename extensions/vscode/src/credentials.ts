@@ -95,7 +95,12 @@ export class Credentials implements vscode.Disposable {
       const provider = auth.providers.find((p) => p.issuer === credential.issuer);
       if (provider === undefined) return credential.bearer; // the service will say what is wrong
       const tokens = await refreshSignIn(provider, credential.refreshToken!);
-      await this.#secrets.store(key, JSON.stringify({ ...credential, ...tokens }));
+      // Kept only if nothing changed meanwhile: a sign-out, another sign-in, or another
+      // window's renewal must not be undone by this one.
+      const now = await this.#read(key);
+      if (now?.kind === "signIn" && now.refreshToken === credential.refreshToken) {
+        await this.#secrets.store(key, JSON.stringify({ ...credential, ...tokens }));
+      }
       return tokens.bearer;
     } catch {
       // Another window may have renewed it first, spending a refresh token that rotates.

@@ -161,14 +161,25 @@ export class Presence {
   /** Join, heartbeat or move: `PUT` the page, then wait a heartbeat before the next one. */
   async #put(): Promise<SessionState> {
     if (this.#closed) throw new CopresenceError("closed", "this presence was closed");
-    const state = await this.#enqueue(() =>
+    const put = () =>
       this.#client.putSession(this.#options.site, this.session, {
         page: this.#page,
         client: this.#options.client,
         ...(this.#title === undefined ? {} : { title: this.#title }),
         ...(this.#url === undefined ? {} : { url: this.#url }),
-      }),
-    );
+      });
+    const state = await this.#enqueue(async () => {
+      try {
+        return await put();
+      } catch (error) {
+        // The page stands without the address (the site's editors changed meanwhile, say):
+        // the tab stays present, and no heartbeat sends the refused address again.
+        if (!(error instanceof CopresenceError) || error.code !== "invalid_url" || this.#url === undefined) throw error;
+        this.#url = undefined;
+        this.#options.onError?.(error);
+        return put();
+      }
+    });
     this.#heartbeatMs = (this.#options.ttlMs ?? state.ttl_ms) / 3;
     this.#scheduleHeartbeat();
     return state;
