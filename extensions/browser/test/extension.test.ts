@@ -7,57 +7,31 @@
 
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import type { Browser, WebWorker } from "puppeteer-core";
 
-import { ANN, BO, CONTOSO, TestService, Watch, eventOf, people } from "../../../packages/client/test/harness.js";
-import { ARTIFACTS, REPOSITORY, buildForTests, launchWithExtension, serviceWorker, waitFor } from "./browser.js";
+import { ANN, BO, TestService, Watch, eventOf } from "../../../packages/client/test/harness.js";
+import {
+  ARTIFACTS,
+  HOME_ID,
+  HOSTILE,
+  REPOSITORY,
+  STUDIO_SITE,
+  buildForTests,
+  launchWithExtension,
+  organisation,
+  serviceWorker,
+  startStudio,
+  waitFor,
+  type Studio,
+} from "./browser.js";
 
 /** The service's reconnect grace: how long a session outlives its closed stream. */
 const GRACE_S = 3;
 
-/** The studio's ids: of the site, and of its pages. */
-const STUDIO_SITE = "c0ffee00-0000-4000-8000-000000000001";
-const HOME_ID = "0a000000-0000-4000-8000-000000000001";
-const PRODUCTS_ID = "0a000000-0000-4000-8000-000000000002";
-const HOSTILE = `<img src=x onerror="document.title='owned'">Ann`;
-
-function organisation(studio: string): string {
-  return `${people(HOSTILE)}${CONTOSO}
-[[sites.editors]]
-name = "Contoso's studio"
-pattern = "${studio}/studio/sites/:site/pages/:page"
-site = "${STUDIO_SITE}"
-pages = { "${HOME_ID}" = "/", "${PRODUCTS_ID}" = "/products" }
-`;
-}
-
-/** A single-page studio: its links change the address with history.pushState, not a load. */
-function startStudio(): Promise<{ server: Server; url: string }> {
-  const page = `<!doctype html><title>Studio</title>
-<a id="products" href="#">Products</a>
-<script>
-  document.getElementById("products").onclick = (e) => {
-    e.preventDefault();
-    history.pushState({}, "", location.pathname.replace(/pages\\/[^/]+$/, "pages/${PRODUCTS_ID}"));
-  };
-</script>`;
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { "content-type": "text/html" }).end(page);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      resolve({ server, url: `http://127.0.0.1:${port}` });
-    });
-  });
-}
-
-let studio: { server: Server; url: string };
+let studio: Studio;
 let service: TestService;
 let browser: Browser | undefined;
 let build: string;
@@ -65,7 +39,7 @@ let build: string;
 before(async () => {
   process.env.COPRESENCE_BIN_DIR ??= join(REPOSITORY, "target/debug");
   studio = await startStudio();
-  service = await TestService.start(["--reconnect-grace", `${GRACE_S}s`], organisation(studio.url));
+  service = await TestService.start(["--reconnect-grace", `${GRACE_S}s`], organisation(studio.url, HOSTILE));
   build = buildForTests();
 });
 

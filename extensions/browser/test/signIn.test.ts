@@ -2,7 +2,8 @@
  * Signing in from the browser extension with the organisation's OpenID provider: the maker
  * connects in the settings without a token, signs in on the provider's pages in the window the
  * browser opens for it, and comes back through the service's redirect to the extension's own
- * address. Nobody pastes a token.
+ * address. Nobody pastes a token. Its access token lives 65 s, so the extension renews it a
+ * minute before: within seconds of the sign-in, while the maker is present in a studio tab.
  */
 
 import assert from "node:assert/strict";
@@ -12,18 +13,34 @@ import { after, before, test } from "node:test";
 
 import type { Browser } from "puppeteer-core";
 
-import { BO, CONTOSO, TestService, people } from "../../../packages/client/test/harness.js";
+import { ANN, BO, TestService, Watch, eventOf } from "../../../packages/client/test/harness.js";
 import { OidcProvider } from "../../../packages/client/test/oidcProvider.js";
-import { ARTIFACTS, REPOSITORY, buildForTests, launchWithExtension, serviceWorker } from "./browser.js";
+import {
+  ARTIFACTS,
+  HOME_ID,
+  REPOSITORY,
+  STUDIO_SITE,
+  buildForTests,
+  launchWithExtension,
+  organisation,
+  serviceWorker,
+  startStudio,
+  waitFor,
+  type Studio,
+} from "./browser.js";
 
 let provider: OidcProvider;
+let studio: Studio;
 let service: TestService | undefined;
 let browser: Browser | undefined;
 let build: string;
 
 before(async () => {
   process.env.COPRESENCE_BIN_DIR ??= join(REPOSITORY, "target/debug");
-  provider = await OidcProvider.start(REPOSITORY, [{ sub: "bo-at-the-provider", email: BO, name: "Bo Chen" }]);
+  provider = await OidcProvider.start(REPOSITORY, [{ sub: "bo-at-the-provider", email: BO, name: "Bo Chen" }], {
+    accessTokenTtlS: 65,
+  });
+  studio = await startStudio();
   build = buildForTests();
 });
 
@@ -31,6 +48,7 @@ after(async () => {
   await browser?.close().catch(() => undefined);
   await service?.stop();
   await provider?.stop();
+  studio?.server.close();
   if (build) rmSync(build, { recursive: true, force: true });
 });
 
@@ -38,7 +56,11 @@ test("a maker signs in from the browser extension with the organisation's provid
   browser = await launchWithExtension(build);
   const id = new URL((await serviceWorker(browser)).url()).host;
   // The operator lets the service's redirect send browsers back to this extension.
-  service = await TestService.start([...provider.serviceArgs(), "--sign-in-return", `https://${id}.chromiumapp.org/`], people() + CONTOSO);
+  service = await TestService.start(
+    // Heartbeats every 3 s: the renewal comes with one of the first.
+    [...provider.serviceArgs(), "--sign-in-return", `https://${id}.chromiumapp.org/`, "--session-ttl", "9s"],
+    organisation(studio.url),
+  );
   const options = await browser.newPage();
   try {
     await options.goto(`chrome-extension://${id}/options.html`);
@@ -55,14 +77,31 @@ test("a maker signs in from the browser extension with the organisation's provid
     await window.click('button[type="submit"]');
 
     await options.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("Connected as Bo Chen"), { timeout: 20_000 });
-    const kept = (await options.evaluate(async () => (await chrome.storage.local.get("credential")).credential)) as {
-      kind: string;
-      issuer: string;
-      refreshToken?: string;
-    };
-    assert.equal(kept.kind, "signIn");
-    assert.equal(kept.issuer, provider.issuer);
-    assert.ok(kept.refreshToken);
+    type Kept = { kind: string; issuer: string; bearer: string; refreshToken?: string; expiresAt: number };
+    const kept = async () => (await options.evaluate(async () => (await chrome.storage.local.get("credential")).credential)) as Kept;
+    const first = await kept();
+    assert.equal(first.kind, "signIn");
+    assert.equal(first.issuer, provider.issuer);
+    assert.ok(first.refreshToken);
+
+    // Bo opens the studio: present, with the bearer he signed in with.
+    const watch = new Watch(service.client(ANN), { sites: ["contoso"] });
+    try {
+      await watch.until("Ann's snapshot", eventOf("snapshot"));
+      const tab = await browser.newPage();
+      await tab.goto(`${studio.url}/studio/sites/${STUDIO_SITE}/pages/${HOME_ID}`);
+      await watch.until("Bo's join", eventOf("join", (e) => e.member.user.email === BO), 20_000);
+      // A minute before it expires, the bearer is renewed, and the renewal is kept.
+      await waitFor(async () => (await kept()).bearer !== first.bearer, "a renewed bearer kept", 30_000);
+      const renewed = await kept();
+      assert.ok(renewed.expiresAt > first.expiresAt);
+      assert.equal(renewed.issuer, first.issuer);
+      // Still present on the renewed bearer: heartbeats go on, nobody sees Bo leave.
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      assert.ok(!watch.updates.some((u) => u.kind === "event" && u.event.type === "leave"), "Bo left during the renewal");
+    } finally {
+      watch.close();
+    }
   } catch (error) {
     mkdirSync(ARTIFACTS, { recursive: true });
     await options.screenshot({ path: join(ARTIFACTS, "browser-extension-sign-in-failure.png") }).catch(() => undefined);

@@ -33,7 +33,7 @@ export class OidcProvider {
   }
 
   /** `repository`: where the checkout is (its scripts/oidc-provider.sh installs the provider). */
-  static async start(repository: string, accounts: Account[]): Promise<OidcProvider> {
+  static async start(repository: string, accounts: Account[], options: { accessTokenTtlS?: number } = {}): Promise<OidcProvider> {
     const installer = join(repository, "scripts/oidc-provider.sh");
     const script = execFileSync(installer, ["install"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] })
       .trim()
@@ -51,8 +51,8 @@ export class OidcProvider {
         state: join(dir, "state.json"),
         accounts,
         redirect_uris: ["http://127.0.0.1/v1/auth/redirect"],
-        // Long enough that no renewal falls inside a test, which the service's suite covers.
-        access_token_ttl: 600,
+        // By default long enough that no renewal falls inside a test that is not about one.
+        access_token_ttl: options.accessTokenTtlS ?? 600,
         // Not 127.0.0.1: the workbench would open the provider's page through its port forwarding.
         host: "127.0.0.2",
       }),
