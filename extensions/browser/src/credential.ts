@@ -1,21 +1,12 @@
 /**
- * The maker's credential for the service: an operator's token, or what a sign-in with the
- * organisation's provider gave (a bearer that expires within the hour, and a refresh token).
- * Kept in `chrome.storage.local` under {@link Settings.credential}, which no web page can read.
+ * The maker's credential, kept in `chrome.storage.local` under {@link Settings.credential}, which
+ * no web page can read; its rules (who it is, when and how it is renewed) are
+ * `@copresence/client`'s.
  */
 
-import { Client, refreshSignIn, type SignInTokens } from "@copresence/client";
+import { needsRenewal, renewCredential, type Credential } from "@copresence/client";
 
-export type Credential = { kind: "token"; token: string } | ({ kind: "signIn"; issuer: string } & SignInTokens);
-
-/** How long before it expires a bearer is renewed. */
-const RENEW_BEFORE_MS = 60_000;
-
-/** Who a credential signs in as: a change of it starts the presence again, a renewal does not. */
-export function identity(credential: Credential | undefined): string {
-  if (credential === undefined) return "";
-  return credential.kind === "token" ? `token ${credential.token}` : `${credential.issuer} ${credential.subject ?? ""}`;
-}
+export { credentialIdentity as identity, type Credential } from "@copresence/client";
 
 /**
  * The bearer to send, renewed first when it is about to expire. `renewed` is told of a renewed
@@ -47,21 +38,14 @@ export class Bearer {
   async token(): Promise<string> {
     const credential = this.#credential;
     if (credential.kind === "token") return credential.token;
-    if (credential.expiresAt - RENEW_BEFORE_MS > Date.now() || credential.refreshToken === undefined) {
-      return credential.bearer;
-    }
-    this.#renewal ??= this.#renew(credential).finally(() => (this.#renewal = undefined));
+    if (!needsRenewal(credential)) return credential.bearer;
+    this.#renewal ??= renewCredential(this.#server, credential)
+      .then((renewed) => {
+        this.#credential = renewed;
+        if (renewed !== credential) this.#renewed(renewed);
+        return renewed.kind === "token" ? renewed.token : renewed.bearer;
+      })
+      .finally(() => (this.#renewal = undefined));
     return this.#renewal;
-  }
-
-  async #renew(credential: Credential & { kind: "signIn" }): Promise<string> {
-    const auth = await new Client({ server: this.#server, token: "" }).auth();
-    const provider = auth.providers.find((p) => p.issuer === credential.issuer);
-    if (provider === undefined) return credential.bearer; // the service will say what is wrong
-    const tokens = await refreshSignIn(provider, credential.refreshToken!);
-    const renewed: Credential = { ...credential, ...tokens };
-    this.#credential = renewed;
-    this.#renewed(renewed);
-    return renewed.bearer;
   }
 }

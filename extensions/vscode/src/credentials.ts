@@ -8,18 +8,12 @@
  * before it expires; a renewal is not a change of who is signed in, so it starts nothing again.
  */
 
-import { Client, refreshSignIn, type SignInTokens } from "@copresence/client";
+import { credentialIdentity as identity, needsRenewal, renewCredential, type Credential } from "@copresence/client";
 import * as vscode from "vscode";
 
 const KEY_PREFIX = "copresence.token:";
 
-/** How long before it expires a bearer is renewed. */
-const RENEW_BEFORE_MS = 60_000;
-
-/** What is kept per service. An operator's token was kept as the bare string before. */
-export type Credential =
-  | { kind: "token"; token: string }
-  | ({ kind: "signIn"; issuer: string; subject: string } & SignInTokens);
+export type { Credential };
 
 export class Credentials implements vscode.Disposable {
   readonly #secrets: vscode.SecretStorage;
@@ -68,9 +62,7 @@ export class Credentials implements vscode.Disposable {
     const credential = await this.#read(key);
     if (credential === undefined) return undefined;
     if (credential.kind === "token") return credential.token;
-    if (credential.expiresAt - RENEW_BEFORE_MS > Date.now() || credential.refreshToken === undefined) {
-      return credential.bearer;
-    }
+    if (!needsRenewal(credential)) return credential.bearer;
     let renewal = this.#renewing.get(key);
     if (renewal === undefined) {
       renewal = this.#renew(server, key, credential).finally(() => this.#renewing.delete(key));
@@ -89,19 +81,17 @@ export class Credentials implements vscode.Disposable {
     await this.#secrets.delete(Credentials.keyOf(server));
   }
 
-  async #renew(server: string, key: string, credential: Credential & { kind: "signIn" }): Promise<string> {
+  async #renew(server: string, key: string, credential: Credential & { kind: "signIn"; refreshToken: string }): Promise<string> {
     try {
-      const auth = await new Client({ server, token: "" }).auth();
-      const provider = auth.providers.find((p) => p.issuer === credential.issuer);
-      if (provider === undefined) return credential.bearer; // the service will say what is wrong
-      const tokens = await refreshSignIn(provider, credential.refreshToken!);
+      const renewed = await renewCredential(server, credential);
+      if (renewed.kind !== "signIn") return credential.bearer;
       // Kept only if nothing changed meanwhile: a sign-out, another sign-in, or another
       // window's renewal must not be undone by this one.
       const now = await this.#read(key);
-      if (now?.kind === "signIn" && now.refreshToken === credential.refreshToken) {
-        await this.#secrets.store(key, JSON.stringify({ ...credential, ...tokens }));
+      if (renewed !== credential && now?.kind === "signIn" && now.refreshToken === credential.refreshToken) {
+        await this.#secrets.store(key, JSON.stringify(renewed));
       }
-      return tokens.bearer;
+      return renewed.bearer;
     } catch {
       // Another window may have renewed it first, spending a refresh token that rotates.
       const now = await this.#read(key);
@@ -119,10 +109,4 @@ export class Credentials implements vscode.Disposable {
       return undefined;
     }
   }
-}
-
-/** Who a credential signs in as: what must change for a window to sign in again. */
-function identity(credential: Credential | undefined): string {
-  if (credential === undefined) return "";
-  return credential.kind === "token" ? `token ${credential.token}` : `${credential.issuer} ${credential.subject}`;
 }

@@ -54,3 +54,10 @@ export {
   type SignInTokens,
 } from "./signIn.js";
 export { MAX_ADDRESS_BYTES, openAddress, pageOfAddress, pageOfAddressIn } from "./editors.js";
+export {
+  RENEW_BEFORE_MS,
+  credentialIdentity,
+  needsRenewal,
+  renewCredential,
+  type Credential,
+} from "./credential.js";
