@@ -280,6 +280,27 @@ impl Model {
         self.accounts.iter().find(|a| a.server == server)
     }
 
+    /// Open the link an account of `server` builds from its roster (never one the popup
+    /// names), and answer the popup: done, or why not.
+    fn open_link(
+        &self,
+        reply: ReplyId,
+        server: &str,
+        build: impl FnOnce(&Account) -> Result<Link, TrayError>,
+    ) -> Vec<Effect> {
+        let link = match self.account(server) {
+            Some(account) => build(account),
+            None => Err(TrayError::new(
+                ErrorCode::UnknownUser,
+                "you are no longer signed in there",
+            )),
+        };
+        match link {
+            Ok(link) => vec![Effect::Open(link), Effect::Reply(reply, Ok(()))],
+            Err(error) => vec![Effect::Reply(reply, Err(error))],
+        }
+    }
+
     fn next_subscription(&mut self) -> u64 {
         self.subscriptions += 1;
         self.subscriptions
@@ -538,37 +559,17 @@ impl Model {
                 site,
                 user,
                 kind,
-            } => {
-                let link = match self.account(&server) {
-                    Some(account) => account.contact_link(&site, user, kind),
-                    None => Err(TrayError::new(
-                        ErrorCode::UnknownUser,
-                        "you are no longer signed in there",
-                    )),
-                };
-                match link {
-                    Ok(link) => answered(vec![Effect::Open(link)]),
-                    Err(error) => vec![Effect::Reply(reply, Err(error))],
-                }
-            }
+            } => self.open_link(reply, &server, |account| {
+                account.contact_link(&site, user, kind)
+            }),
             Command::OpenSession {
                 server,
                 site,
                 user,
                 session,
-            } => {
-                let link = match self.account(&server) {
-                    Some(account) => account.open_link(&site, user, &session),
-                    None => Err(TrayError::new(
-                        ErrorCode::UnknownUser,
-                        "you are no longer signed in there",
-                    )),
-                };
-                match link {
-                    Ok(link) => answered(vec![Effect::Open(link)]),
-                    Err(error) => vec![Effect::Reply(reply, Err(error))],
-                }
-            }
+            } => self.open_link(reply, &server, |account| {
+                account.open_link(&site, user, &session)
+            }),
             Command::ShowPopup { tab, site } => answered(vec![Effect::ShowPopup { tab, site }]),
             Command::HidePopup => answered(vec![Effect::HidePopup]),
             Command::TogglePopup => answered(vec![Effect::TogglePopup]),
