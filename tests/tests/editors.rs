@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use copresence_client::SubscribeOptions;
+use copresence_client::{SubscribeOptions, Subscription};
 use copresence_core::editors::Editor;
 use copresence_core::{Event, PutSession};
 use copresence_tests::{bin, events_within, first_snapshot, launch, next_event, TestServer, ORG};
@@ -36,6 +36,16 @@ pattern = "http://127.0.0.1\\:*/edit/:page*"
 [[sites]]
 id = "private""#,
     )
+}
+
+/// The next event, which must be a move: where from, where to, and the mover's address.
+async fn next_move(watch: &mut Subscription) -> (Option<String>, Option<String>, Option<String>) {
+    match next_event(watch, SOON).await {
+        Event::Move {
+            from, to, member, ..
+        } => (from, to, member.sessions[0].url.clone()),
+        other => panic!("expected a move, got {other:?}"),
+    }
 }
 
 fn at(page: &str, url: Option<&str>) -> PutSession {
@@ -131,18 +141,14 @@ async fn an_editor_address_is_kept_on_its_page_and_reaches_everyone() {
     bo.put_session("contoso", "tab", &at("/products", Some(&same_page)))
         .await
         .unwrap();
-    match next_event(&mut watch, SOON).await {
-        Event::Move {
-            from, to, member, ..
-        } => {
-            assert_eq!(
-                (from.as_deref(), to.as_deref()),
-                (Some("/products"), Some("/products"))
-            );
-            assert_eq!(member.sessions[0].url.as_deref(), Some(same_page.as_str()));
-        }
-        other => panic!("expected a move, got {other:?}"),
-    }
+    assert_eq!(
+        next_move(&mut watch).await,
+        (
+            Some("/products".to_owned()),
+            Some("/products".to_owned()),
+            Some(same_page.clone())
+        )
+    );
 
     // A heartbeat with the same address is silent; a page change moves with its address.
     bo.put_session("contoso", "tab", &at("/products", Some(&same_page)))
@@ -152,39 +158,27 @@ async fn an_editor_address_is_kept_on_its_page_and_reaches_everyone() {
     bo.put_session("contoso", "tab", &at("/", Some(&home)))
         .await
         .unwrap();
-    match next_event(&mut watch, SOON).await {
-        Event::Move {
-            from, to, member, ..
-        } => {
-            assert_eq!(
-                (from.as_deref(), to.as_deref()),
-                (Some("/products"), Some("/"))
-            );
-            assert_eq!(member.sessions[0].url.as_deref(), Some(home.as_str()));
-        }
-        other => panic!("expected a move, got {other:?}"),
-    }
+    assert_eq!(
+        next_move(&mut watch).await,
+        (
+            Some("/products".to_owned()),
+            Some("/".to_owned()),
+            Some(home.clone())
+        )
+    );
 
     // The studio on this machine reads the path.
     let local = "http://127.0.0.1:9/edit/products/pricing";
     bo.put_session("contoso", "tab", &at("/products/pricing", Some(local)))
         .await
         .unwrap();
-    match next_event(&mut watch, SOON).await {
-        Event::Move { member, .. } => {
-            assert_eq!(member.sessions[0].url.as_deref(), Some(local));
-        }
-        other => panic!("expected a move, got {other:?}"),
-    }
+    assert_eq!(next_move(&mut watch).await.2.as_deref(), Some(local));
 
     // A PUT without the address clears it: the tab left the studio's page form.
     bo.put_session("contoso", "tab", &at("/products/pricing", None))
         .await
         .unwrap();
-    match next_event(&mut watch, SOON).await {
-        Event::Move { member, .. } => assert_eq!(member.sessions[0].url, None),
-        other => panic!("expected a move, got {other:?}"),
-    }
+    assert_eq!(next_move(&mut watch).await.2, None);
     let site = ann.site("contoso").await.unwrap();
     assert_eq!(site.members.members()[0].sessions[0].url, None);
 }
